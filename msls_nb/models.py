@@ -13,7 +13,7 @@ from .config import TrainingConfig, PRESETS, ConfigError
 __all__ = ['Generator', 'Discriminator', 'weights_init', 'count_parameters', 'train_config_from_state_dict', 'forward_macs',
            'train_flops_per_image']
 
-# %% ../nbs/04_models.ipynb #e2210433
+# %% ../nbs/04_models.ipynb #4a38c3fe
 class Generator(nn.Module):
     "DCGAN generator: a (B, nz) or (B, nz, 1, 1) latent batch to (B, nc, img_size, img_size) images in [-1, 1]."
     def __init__(self, cfg:TrainingConfig):
@@ -24,12 +24,12 @@ class Generator(nn.Module):
             layers += [nn.ConvTranspose2d(ngf * 2**(k+1), ngf * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2**k), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(ngf, cfg.nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
-        self.nz = cfg.nz
+        self.nz, self.cfg = cfg.nz, cfg
 
     def forward(self, z:torch.Tensor) -> torch.Tensor:
         return self.main(z.view(z.shape[0], self.nz, 1, 1))
 
-# %% ../nbs/04_models.ipynb #6cdcb868
+# %% ../nbs/04_models.ipynb #a920002f
 class Discriminator(nn.Module):
     "DCGAN discriminator: (B, nc, img_size, img_size) images to (B,) real/fake logits."
     def __init__(self, cfg:TrainingConfig):
@@ -40,6 +40,7 @@ class Discriminator(nn.Module):
             layers += [nn.Conv2d(ndf * 2**k, ndf * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2**(k+1)), nn.LeakyReLU(0.2, inplace=True)]
         layers += [nn.Conv2d(ndf * 2**n, 1, 4, 1, 0, bias=False)]
         self.main = nn.Sequential(*layers)
+        self.cfg = cfg
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)
