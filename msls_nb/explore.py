@@ -19,7 +19,8 @@ from .slerp import latents, generate, slerp, latent_path, render_frames
 
 # %% auto #0
 __all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'render_grid', 'png_bytes', 'render_png',
-           'LatentExplorer', 'find_checkpoint', 'untrained_checkpoint', 'train_tiny_generator', 'open_run_generator']
+           'LatentExplorer', 'find_checkpoint', 'calibrate_batchnorm', 'untrained_checkpoint', 'train_tiny_generator',
+           'open_run_generator']
 
 # %% ../nbs/09_explore.ipynb #45ca88d3
 @torch.inference_mode()
@@ -145,7 +146,7 @@ class LatentExplorer:
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
-# %% ../nbs/09_explore.ipynb #df5965ec
+# %% ../nbs/09_explore.ipynb #aa18f9cb
 def _run_checkpoints(run_dir:Path) -> list[Path]:
     "The newest checkpoint of `run_dir` (slim preferred at equal epochs), as a 0- or 1-element list."
     found = [c for c in (latest_checkpoint(run_dir, slim=True), latest_checkpoint(run_dir)) if c]
@@ -161,11 +162,21 @@ def find_checkpoint(checkpoint:str|Path|None=None, # a checkpoint path or s3:// 
     found = [p for run in [root, *sorted(root.iterdir())] if run.is_dir() for p in _run_checkpoints(run)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
+@torch.no_grad()
+def calibrate_batchnorm(G:nn.Module, n_batches:int=8, batch_size:int=64, seed:int=0) -> nn.Module:
+    "Set G's BatchNorm running statistics to their averages over `n_batches` batches of random latents; returns G in eval mode."
+    bns = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns: m.reset_running_stats(); m.momentum = None          # None: a cumulative average
+    G.train()
+    for i in range(n_batches): G(latents(batch_size, G.nz, seed + i))
+    for m in bns: m.momentum = 0.1
+    return G.eval()
+
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16, seed:int=0) -> Path:
-    "Write a slim checkpoint of a DCGAN-initialised generator to `root`/`name`/; returns its path."
+    "Write a slim checkpoint of a DCGAN-initialised generator (BatchNorm statistics calibrated) to `root`/`name`/; returns its path."
     cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed)
     torch.manual_seed(seed)
-    G = Generator(cfg).apply(weights_init)
+    G = calibrate_batchnorm(Generator(cfg).apply(weights_init), seed=seed)
     path = ModelCheckpointConfig(name=name, root=str(root)).slim_checkpoint_path(0)
     return save_atomic(slim_checkpoint(0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1)), path)
 
