@@ -53,7 +53,7 @@ def default_amp(kind:str, bf16_supported:bool=True) -> str:
 
 def _cuda_bf16() -> bool: return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
-# %% ../nbs/01_device.ipynb #723e7c7c
+# %% ../nbs/01_device.ipynb #0ec196eb
 @dataclass(frozen=True)
 class Accelerator:
     "Everything device-specific about a training process."
@@ -62,6 +62,7 @@ class Accelerator:
     amp: str = 'off'              # autocast mode: 'off', 'bf16' or 'fp16'
     channels_last: bool = False   # NHWC memory format for images and conv weights
     optimizer_impl: str = 'default'  # 'fused' (HPU FusedAdamW, CUDA fused AdamW), 'foreach' or 'default'
+    cudnn_benchmark: bool = False # let cuDNN time its convolution algorithms once per shape (CUDA)
 
     @property
     def amp_dtype(self) -> torch.dtype | None: return _AMP_DTYPES[self.amp]
@@ -120,12 +121,23 @@ class Accelerator:
         if self.kind == 'cuda': torch.cuda.set_device(self.device)
         dist.init_process_group(backend=self.dist_backend)
 
+    def profiler_activities(self) -> list:
+        "torch.profiler activities for this device (the host CPU plus the accelerator where torch knows it)."
+        from torch.profiler import ProfilerActivity as PA
+        extra = {'cuda': 'CUDA', 'hpu': 'HPU', 'mps': 'MPS'}.get(self.kind)
+        return [PA.CPU] + ([getattr(PA, extra)] if extra and hasattr(PA, extra) else [])
+
+    def manual_seed(self, seed:int):
+        "Seed the host and this device's random generators."
+        torch.manual_seed(seed)
+        if self.kind == 'cuda': torch.cuda.manual_seed_all(seed)
+
     def describe(self) -> dict:
         "The choices made, for the run summary."
-        return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler,
-                    channels_last=self.channels_last, optimizer=self.optimizer_impl, dist_backend=self.dist_backend)
+        return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler, channels_last=self.channels_last,
+                    optimizer=self.optimizer_impl, cudnn_benchmark=self.cudnn_benchmark, dist_backend=self.dist_backend)
 
-# %% ../nbs/01_device.ipynb #0ce012f1
+# %% ../nbs/01_device.ipynb #3e1e9e75
 def local_rank() -> int: return int(os.environ.get('LOCAL_RANK', '0'))
 
 def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:1', 'mps' or 'cpu'
@@ -141,7 +153,10 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
     if amp not in _AMP_DTYPES: raise UserError(f"unknown amp mode {amp!r}; use auto, off, bf16 or fp16")
     if channels_last is None: channels_last = kind == 'cuda'
     if optimizer_impl is None: optimizer_impl = 'fused' if kind in ('hpu', 'cuda') else 'foreach'
-    return Accelerator(kind, dev, amp, channels_last, optimizer_impl)
+    if kind == 'cuda':   # cuDNN autotuning (fixed GAN shapes) and TF32 for whatever stays in fp32
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    return Accelerator(kind, dev, amp, channels_last, optimizer_impl, cudnn_benchmark=kind == 'cuda')
 
 # %% ../nbs/01_device.ipynb #0ec9e927
 @contextlib.contextmanager

@@ -1,0 +1,153 @@
+#!/usr/bin/env python
+"""Training-step throughput of msls_nb's DCGAN step, one JSON line per configuration.
+
+    python bench/train_throughput.py --preset naive-64 --batch-size 64 --compare-classic
+    python bench/train_throughput.py --preset safe-128 --batch-size 256 --sweep          # every switch on/off
+    python bench/train_throughput.py --preset cpu-32 --batch-size 64 --data              # real batches from the packed cache
+
+Each line: preset, batch size, device, the switches (amp, channels_last, optimizer, compile), images/s, ms/step,
+analytic FLOPs per image (msls_nb.models.train_flops_per_image), achieved TFLOP/s and fraction of the device's peak.
+`--compare-classic` also times the classic eager fp32 loop (two backward passes for D, D's weight gradients in the G
+step, non-fused Adam, one `.item()` per metric per step) on the same networks and batch in the same process and
+prints the ratio. `--data` times the step on real batches from the data pipeline against synthetic tensors.
+"""
+import argparse, json, os, platform, sys, time
+from contextlib import nullcontext
+import torch
+import torch.nn.functional as F
+from msls_nb.config import make_train_config, PRESETS
+from msls_nb.device import get_accelerator
+from msls_nb.models import Generator, Discriminator, weights_init, train_flops_per_image
+from msls_nb.train import build_gan, dcgan_step
+
+# Dense peak TFLOP/s by device name fragment: (bf16/fp16 tensor core, fp32 without TF32).
+GPU_PEAKS = {'H200': (989.0, 67.0), 'H100': (989.0, 67.0), 'A100': (312.0, 19.5), 'A10G': (125.0, 31.2), 'L4': (121.0, 30.3),
+             'V100': (125.0, 15.7), 'T4': (65.0, 8.1)}
+
+def measured_cpu_peak(dtype=torch.float32, n=2048, reps=5) -> float:
+    "Empirical fp32 matmul TFLOP/s of this CPU (best of `reps` n x n matmuls)."
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    best = min(_timeit(lambda: a @ b) for _ in range(reps))
+    return 2 * n**3 / best / 1e12
+
+def _timeit(fn):
+    t = time.perf_counter(); fn(); return time.perf_counter() - t
+
+def device_peak(acc) -> tuple[float, str]:
+    "(peak TFLOP/s for the step's precision, where the figure comes from)."
+    if acc.kind == 'cuda':
+        name = torch.cuda.get_device_name(acc.device)
+        for k, (half, fp32) in GPU_PEAKS.items():
+            if k in name: return (half if acc.amp != 'off' else fp32), f'datasheet {name}'
+        return float('nan'), f'unknown GPU {name}'
+    if acc.kind == 'cpu': return measured_cpu_peak(), 'measured fp32 matmul'
+    return float('nan'), 'unknown'
+
+def sync(acc):
+    acc.synchronize()
+
+def time_steps(step, n_warmup, n_steps, acc) -> float:
+    "Seconds per step (after warm-up), synchronised with the device."
+    for _ in range(n_warmup): step()
+    sync(acc); t = time.perf_counter()
+    for _ in range(n_steps): step()
+    sync(acc)
+    return (time.perf_counter() - t) / n_steps
+
+def classic_step_fn(cfg, acc, real):
+    "The classic DCGAN loop of the original package: eager fp32, two D backward passes, .item() per metric."
+    G, D = Generator(cfg).to(acc.device), Discriminator(cfg).to(acc.device)
+    G.apply(weights_init); D.apply(weights_init)
+    oG = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=False)
+    oD = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=False)
+    log = []
+    def step():
+        b = real.shape[0]
+        D.zero_grad()
+        out = D(real); errD_real = F.binary_cross_entropy_with_logits(out, torch.ones(b, device=acc.device)); errD_real.backward()
+        D_x = torch.sigmoid(out).mean().item()
+        fake = G(torch.randn(b, cfg.nz, 1, 1, device=acc.device))
+        out = D(fake.detach()); errD_fake = F.binary_cross_entropy_with_logits(out, torch.zeros(b, device=acc.device)); errD_fake.backward()
+        D_G_z1 = torch.sigmoid(out).mean().item()
+        errD = errD_real + errD_fake; oD.step()
+        G.zero_grad()
+        out = D(fake); errG = F.binary_cross_entropy_with_logits(out, torch.ones(b, device=acc.device)); errG.backward()
+        D_G_z2 = torch.sigmoid(out).mean().item(); oG.step()
+        log.append((errG.item(), errD.item(), D_x, D_G_z1, D_G_z2))
+    return step
+
+def fast_step_fn(cfg, acc, real):
+    gan, scaler = build_gan(cfg, acc), acc.grad_scaler()
+    real = acc.to_device(real)
+    return lambda: dcgan_step(gan, real, acc, scaler)
+
+def data_step_fn(cfg, acc):
+    "The step fed by the real data pipeline (packed cache by default), cycling through epochs."
+    from msls_nb.data import prepare_data, make_train_data
+    prepare_data(cfg)
+    data, gan, scaler = make_train_data(cfg, acc), build_gan(cfg, acc), acc.grad_scaler()
+    state = dict(it=iter(data.batches(1)), epoch=1)
+    def step():
+        try: real = next(state['it'])
+        except StopIteration:
+            state['epoch'] += 1; state['it'] = iter(data.batches(state['epoch'])); real = next(state['it'])
+        dcgan_step(gan, real, acc, scaler)
+    return step
+
+def result(cfg, acc, sec, flops, peak, label, **extra):
+    ips = cfg.batch_size / sec
+    tflops = ips * flops['train_step'] / 1e12
+    return dict(bench='train_throughput', loop=label, preset=extra.pop('preset'), batch_size=cfg.batch_size, img_size=cfg.img_size,
+                device=str(acc.device), device_name=torch.cuda.get_device_name(acc.device) if acc.kind == 'cuda' else platform.processor() or platform.machine(),
+                threads=torch.get_num_threads(), **{k: v for k, v in acc.describe().items() if k in ('amp', 'channels_last', 'optimizer')},
+                compile=cfg.compile, images_per_s=round(ips, 1), ms_per_step=round(sec * 1e3, 2), gflop_per_image=round(flops['train_step'] / 1e9, 3),
+                tflops=round(tflops, 4), peak_tflops=round(peak[0], 3), peak_source=peak[1], fraction_of_peak=round(tflops / peak[0], 4) if peak[0] == peak[0] else None,
+                torch=torch.__version__, **extra)
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--preset', default='naive-64', choices=list(PRESETS))
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--device', default='auto')
+    p.add_argument('--amp', default='auto', choices=['auto', 'off', 'bf16', 'fp16'])
+    p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'])
+    p.add_argument('--optimizer', default='auto', choices=['auto', 'fused', 'foreach', 'default'])
+    p.add_argument('--compile', action='store_true')
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--compare-classic', action='store_true', help='also time the classic loop and print the ratio')
+    p.add_argument('--sweep', action='store_true', help='each switch on/off against the default configuration')
+    p.add_argument('--data', action='store_true', help='real batches from the data pipeline vs synthetic tensors')
+    a = p.parse_args(argv)
+    cl = {'auto': None, 'on': True, 'off': False}[a.channels_last]
+    base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile)
+    acc = get_accelerator(a.device, a.amp, cl, None if a.optimizer == 'auto' else a.optimizer)
+    if acc.kind == 'cuda': torch.backends.cudnn.benchmark = True
+    flops, peak = train_flops_per_image(base), device_peak(acc)
+    torch.manual_seed(0)
+    real = torch.rand(a.batch_size, base.nc, base.img_size, base.img_size) * 2 - 1
+    variants = [('msls_nb', acc, base)]
+    if a.sweep:
+        alt = lambda **kw: get_accelerator(a.device, kw.get('amp', acc.amp), kw.get('channels_last', acc.channels_last), kw.get('optimizer', acc.optimizer_impl))
+        variants += [('amp=off', alt(amp='off'), base), ('channels_last=' + str(not acc.channels_last), alt(channels_last=not acc.channels_last), base),
+                     ('optimizer=default', alt(optimizer='default'), base), ('compile=' + str(not base.compile), acc, base.replace(compile=not base.compile))]
+        if acc.kind == 'cuda': variants += [('amp=fp16', alt(amp='fp16'), base)]
+    fast_sec = None
+    for label, vacc, vcfg in variants:
+        sec = time_steps(fast_step_fn(vcfg, vacc, real), a.warmup, a.steps, vacc)
+        fast_sec = fast_sec or sec
+        print(json.dumps(result(vcfg, vacc, sec, flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset)), flush=True)
+    if a.compare_classic:
+        sec = time_steps(classic_step_fn(base, acc, acc.to_device(real).contiguous()), a.warmup, a.steps, acc)
+        classic_acc = get_accelerator(a.device, 'off', False, 'default')
+        print(json.dumps(result(base.replace(compile=False), classic_acc, sec, flops, device_peak(classic_acc), 'classic', preset=a.preset,
+                                speedup_of_msls_nb=round(sec / fast_sec, 3))), flush=True)
+    if a.data:
+        cfg = base.replace(limit=max(8 * a.batch_size, 256))
+        sec = time_steps(data_step_fn(cfg, acc), a.warmup, a.steps, acc)
+        print(json.dumps(result(cfg, acc, sec, flops, peak, 'msls_nb+data', preset=a.preset, synthetic_ms_per_step=round(fast_sec * 1e3, 2),
+                                data_overhead=round(sec / fast_sec - 1, 4))), flush=True)
+
+if __name__ == '__main__':
+    main()
