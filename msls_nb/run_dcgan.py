@@ -88,3 +88,7 @@ def main(argv:list|None=None) -> int:
     except TrainingInterrupted as e:
         print(str(e), file=sys.stderr); return 143
     return 0
+
+# %% ../nbs/10_cli.ipynb #03462580
+#| eval: false
+if __name__ == '__main__': sys.exit(main())

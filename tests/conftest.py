@@ -1,0 +1,35 @@
+"Shared pieces of the cross-process tests: tiny CLI arguments, subprocess runners, a local S3 server."
+import json, os, socket, subprocess, sys
+from pathlib import Path
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = dict(ngf=8, ndf=8, nz=16, batch_size=8, limit=32)   # cpu-32 preset, 4 batches per epoch
+
+def tiny_args(root, name, log_frequency=2, **train):
+    "CLI arguments of a tiny run on the embedded sample data."
+    return ['-c', json.dumps(dict(name=name, root=str(root), log_frequency=log_frequency)),
+            '-t', json.dumps({**TINY, **train}), '--preset', 'cpu-32', '--progress', 'False']
+
+def cli(*args, env=None, timeout=300, check=None):
+    "Run `python -m msls_nb.run_dcgan ARGS` in a fresh process; returns the CompletedProcess."
+    r = subprocess.run([sys.executable, '-m', 'msls_nb.run_dcgan', *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                       timeout=timeout, env={**os.environ, **(env or {})})
+    if check is not None: assert r.returncode == check, f'exit {r.returncode}\n{r.stdout}\n{r.stderr}'
+    return r
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+@pytest.fixture(scope='session')
+def s3_server():
+    "A real S3-compatible HTTP server (moto's server mode) on 127.0.0.1; yields the environment that points boto3 at it."
+    from moto.server import ThreadedMotoServer
+    port = free_port()
+    server = ThreadedMotoServer(ip_address='127.0.0.1', port=port)
+    server.start()
+    env = dict(AWS_ENDPOINT_URL=f'http://127.0.0.1:{port}', AWS_ACCESS_KEY_ID='testing', AWS_SECRET_ACCESS_KEY='testing',
+               AWS_DEFAULT_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true')
+    yield env
+    server.stop()
