@@ -146,7 +146,7 @@ class LatentExplorer:
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
-# %% ../nbs/09_explore.ipynb #aa18f9cb
+# %% ../nbs/09_explore.ipynb #b8c85e7e
 def _run_checkpoints(run_dir:Path) -> list[Path]:
     "The newest checkpoint of `run_dir` (slim preferred at equal epochs), as a 0- or 1-element list."
     found = [c for c in (latest_checkpoint(run_dir, slim=True), latest_checkpoint(run_dir)) if c]
@@ -162,14 +162,10 @@ def find_checkpoint(checkpoint:str|Path|None=None, # a checkpoint path or s3:// 
     found = [p for run in [root, *sorted(root.iterdir())] if run.is_dir() for p in _run_checkpoints(run)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
-@torch.no_grad()
 def calibrate_batchnorm(G:nn.Module, n_batches:int=8, batch_size:int=64, seed:int=0) -> nn.Module:
-    "Set G's BatchNorm running statistics to their averages over `n_batches` batches of random latents; returns G in eval mode."
-    bns = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
-    for m in bns: m.reset_running_stats(); m.momentum = None          # None: a cumulative average
-    G.train()
-    for i in range(n_batches): G(latents(batch_size, G.nz, seed + i))
-    for m in bns: m.momentum = 0.1
+    "Re-estimate G's BatchNorm running statistics on `n_batches` batches of random latents (precise BN); returns G in eval mode."
+    from torch.optim.swa_utils import update_bn
+    update_bn([latents(batch_size, G.nz, seed + i) for i in range(n_batches)], G, device=next(G.parameters()).device)
     return G.eval()
 
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16, seed:int=0) -> Path:
@@ -181,12 +177,13 @@ def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, n
     return save_atomic(slim_checkpoint(0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1)), path)
 
 def train_tiny_generator(root:str|Path='runs', name:str='explore_tiny', n_epoch:int=1, device:str='cpu') -> Path:
-    "Train a tiny DCGAN (32 px, 64 sample images) for a few seconds; returns its newest checkpoint."
+    "Train a tiny DCGAN (32 px, 64 sample images) for a few seconds, re-estimate its BatchNorm statistics; returns its slim checkpoint."
     from msls_nb.train import start_or_resume_training_run
     cfg = make_train_config(preset='cpu-32', ngf=16, ndf=16, limit=64, batch_size=32)
-    res = start_or_resume_training_run(cfg, ModelCheckpointConfig(name=name, root=str(root)), n_epoch=n_epoch,
-                                       logging=False, device=device, progress=False)
-    return Path(res.slim_checkpoint or res.checkpoint)
+    run = ModelCheckpointConfig(name=name, root=str(root), save_frequency=n_epoch)
+    res = start_or_resume_training_run(cfg, run, n_epoch=n_epoch, logging=False, device=device, progress=False)
+    G = calibrate_batchnorm(res.G)
+    return save_atomic(slim_checkpoint(res.epoch, G, cfg, res.noise), run.slim_checkpoint_path(res.epoch))
 
 def open_run_generator(checkpoint:str|Path|None=None, # see `find_checkpoint`
                        root:str|Path='runs',           # searched for runs; the tiny model is trained here if none
