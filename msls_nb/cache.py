@@ -12,8 +12,8 @@ from .checkpoint import atomic_path
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'PackedCache', 'PackedImages']
 
-# %% ../nbs/03a_cache.ipynb #aaf18197
-CACHE_VERSION = 1
+# %% ../nbs/03a_cache.ipynb #0c32ac7d
+CACHE_VERSION = 2   # rows are (C, H, W) since version 2
 
 def settings_key(settings:dict) -> str:
     "A short stable hash of a JSON-able settings dict."
@@ -44,9 +44,9 @@ def _pool(workers:int):
     ctx = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
     return ctx.Pool(workers)
 
-# %% ../nbs/03a_cache.ipynb #a110230e
+# %% ../nbs/03a_cache.ipynb #de71a3c5
 class PackedCache:
-    "A folder holding `images.npy` (N, H, W, C) uint8, `files.txt`, chunk markers and `manifest.json`."
+    "A folder holding `images.npy` (N, *row shape) uint8, `files.txt`, chunk markers and `manifest.json`."
     def __init__(self, folder:str|Path): self.folder = Path(folder)
 
     def _read(self, name:str) -> dict | None:
@@ -78,7 +78,7 @@ class PackedCache:
     def build(self, root:str|Path,       # folder the relative `files` are under
               files:list,                # relative paths, in row order
               load,                      # picklable `load(path) -> uint8 array of `shape``; raises on a bad file
-              shape:tuple,               # (H, W, C) of one row
+              shape:tuple,               # shape of one row, e.g. (C, H, W)
               settings:dict,             # what the rows depend on besides the files (stored in the manifest)
               workers:int|None=None,     # processes; None: all cores; 0: in this process
               chunk:int=256,             # rows per unit of work (and of resumption)
@@ -105,7 +105,7 @@ class PackedCache:
         with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps({**plan, 'bad': bad}))
         return dict(cache=str(self.folder), built=sum(len(t[3]) for t in tasks), n_bad=len(bad))
 
-# %% ../nbs/03a_cache.ipynb #e477f895
+# %% ../nbs/03a_cache.ipynb #364359ff
 class PackedImages:
     "The rows of a complete `PackedCache`, memory-mapped."
     def __init__(self, cache:PackedCache):
@@ -119,7 +119,7 @@ class PackedImages:
     def __len__(self) -> int: return len(self.rows)
 
     def read_batch(self, idx, out=None):
-        "Rows `self.rows[idx]` as a uint8 (B, H, W, C) tensor (into `out` if given)."
+        "Rows `self.rows[idx]` as a uint8 (B, *row shape) tensor (into `out` if given)."
         import torch
         rows = self.rows[np.asarray(idx, dtype=np.int64)]
         out = torch.empty((len(rows), *self.images.shape[1:]), dtype=torch.uint8) if out is None else out

@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Images per second of three ways to feed a DCGAN from the same 640x480 JPEGs, one JSON line per pipeline.
+
+    python bench/data_pipeline.py                          # 2,048 rendered sample images, 64 px, batch 128
+    python bench/data_pipeline.py --img-size 128 --images 4096 --data /tmp/bench_imgs
+
+(a) the classic pipeline: torchvision `ImageFolder` + PIL, `CenterCrop(img_size)`, `ToTensor`, `Normalize`, in a
+    shuffling `DataLoader`;
+(b) msls_nb's JPEG pipeline: `make_train_data(cache=False)` (draft decoding in DataLoader workers, augmentation on
+    the device);
+(c) msls_nb's packed cache: `make_train_data(cache=True)` after `prepare_data` (whose build speed is its own line).
+All three produce the same center crops (the `center-crop` transform preset: `crop=img_size`, no resize), use the
+same number of worker processes, and run one untimed warm-up epoch first, so every pipeline reads from a warm page
+cache. (b) is also timed with the `downscale` preset (crop the short side, resize), where `draft` pays off. The last
+line holds the ratios c/a and b/a. The images are rendered by `msls_nb.sample` (unique scenes, MSLS layout).
+"""
+import argparse, json, os, platform, tempfile, time
+from pathlib import Path
+import torch
+from msls_nb.config import TrainingConfig
+from msls_nb.device import get_accelerator
+from msls_nb.sample import make_sample_dataset, SAMPLE_CITIES
+from msls_nb.data import prepare_data, make_train_data, resolve_data_root
+from msls_nb.pipeline import default_workers, transform_preset
+
+def imagefolder_loader(root, img_size:int, batch_size:int, workers:int):
+    "(a): the classic torchvision pipeline."
+    from torchvision import datasets, transforms
+    tf = transforms.Compose([transforms.CenterCrop(img_size), transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
+    ds = datasets.ImageFolder(str(root), transform=tf)
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True,
+                                       prefetch_factor=2 if workers else None), len(ds)
+
+def time_epochs(make_iter, acc, epochs:int) -> tuple[int, float]:
+    "(images, seconds) over `epochs` timed epochs after one warm-up epoch."
+    def run(e):
+        n = 0
+        for x in make_iter(e):
+            x = x[0] if isinstance(x, (list, tuple)) else x
+            x = acc.to_device(x); n += x.shape[0]
+        acc.synchronize()
+        return n
+    run(0)
+    t, n = time.perf_counter(), sum(run(e) for e in range(1, epochs + 1))
+    return n, time.perf_counter() - t
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--images', type=int, default=2048)
+    ap.add_argument('--img-size', type=int, default=64)
+    ap.add_argument('--batch-size', type=int, default=128)
+    ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--workers', type=int, default=None, help='DataLoader workers for (a) and (b); default: msls_nb.pipeline.default_workers()')
+    ap.add_argument('--data', default=None, help='folder for the rendered images (reused when present)')
+    ap.add_argument('--device', default='auto')
+    ap.add_argument('--torch-threads', type=int, default=None, help="torch intra-op threads of the main process (default: torch's own choice)")
+    a = ap.parse_args()
+    if a.torch_threads: torch.set_num_threads(a.torch_threads)
+    base = Path(a.data or tempfile.mkdtemp(prefix='msls_nb_pipe_'))
+    per_city = a.images // len(SAMPLE_CITIES)
+    if not (base / 'train_val').is_dir():
+        t = time.perf_counter()
+        make_sample_dataset(base, n_query=per_city // 3, n_database=per_city - per_city // 3)
+        print(json.dumps(dict(bench='data_pipeline', step='render images (not timed below)', seconds=round(time.perf_counter() - t, 1))), flush=True)
+    root = resolve_data_root(base / 'train_val')
+    acc = get_accelerator(a.device)
+    workers = default_workers() if a.workers is None else a.workers
+    cfg = TrainingConfig(img_size=a.img_size, batch_size=a.batch_size, data_root=str(root), workers=workers,
+                         cache_dir=str(base / 'cache'), **transform_preset('center-crop', a.img_size))
+    common = dict(bench='data_pipeline', img_size=a.img_size, batch_size=a.batch_size, workers=workers, device=str(acc.device),
+                  cpu_cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                  load_avg_1min=round(os.getloadavg()[0], 2), python=platform.python_version(), torch=torch.__version__)
+    results = {}
+    def report(name, n, secs, **kw):
+        results[name] = n / secs
+        print(json.dumps(dict(**common, pipeline=name, images=n, seconds=round(secs, 3), images_per_s=round(n / secs, 1), **kw)), flush=True)
+
+    loader, n_files = imagefolder_loader(root, a.img_size, a.batch_size, workers)
+    report('a_imagefolder_pil', *time_epochs(lambda e: loader, acc, a.epochs), files=n_files)
+    for preset in ('center-crop', 'downscale'):
+        data = make_train_data(cfg.replace(cache=False, **transform_preset(preset, a.img_size)), acc)
+        report(f'b_msls_nb_jpeg_{preset}', *time_epochs(data.batches, acc, a.epochs), files=data.n_images)
+    t = time.perf_counter()
+    info = prepare_data(cfg, progress=False)
+    build = time.perf_counter() - t
+    print(json.dumps(dict(**common, step='build packed cache (all cores)', images=info['built'], seconds=round(build, 2),
+                          images_per_s=round(info['built'] / build, 1), cache_workers=os.cpu_count())), flush=True)
+    data = make_train_data(cfg, acc)
+    report('c_msls_nb_packed_cache', *time_epochs(data.batches, acc, a.epochs), files=data.n_images)
+    print(json.dumps(dict(**common, ratio_c_over_a=round(results['c_msls_nb_packed_cache'] / results['a_imagefolder_pil'], 1),
+                          ratio_b_over_a=round(results['b_msls_nb_jpeg_center-crop'] / results['a_imagefolder_pil'], 2))), flush=True)
+
+if __name__ == '__main__': main()
