@@ -208,7 +208,9 @@ def evaluate_run(run_dir:str|Path,                      # the run folder <root>/
     plot_metrics(rows, path=out_dir / 'figures' / 'metrics.png')
     return rows
 
-# %% ../nbs/08_evaluate.ipynb #3e6ce29b
+# %% ../nbs/08_evaluate.ipynb #660b5660
+def _finite_or_0(x) -> float: return x if isinstance(x, (int, float)) and math.isfinite(x) else 0.0
+
 def plot_metrics(rows:list[dict], path:str|Path|None=None, columns=('parzen_nll', 'swd', 'fid', 'kid')) -> Figure:
     "Each metric against the epoch (error bars: Parzen standard error, KID std over subsets)."
     from matplotlib.ticker import MaxNLocator
@@ -217,7 +219,7 @@ def plot_metrics(rows:list[dict], path:str|Path|None=None, columns=('parzen_nll'
     fig = new_figure((4 * len(columns), 3.2))
     for i, c in enumerate(columns):
         ax = fig.add_subplot(1, len(columns), i + 1)
-        e, v, err = zip(*[(r['epoch'], r[c], r.get(ERROR_BARS.get(c), 0) or 0) for r in rows if c in r])
+        e, v, err = zip(*[(r['epoch'], r[c], _finite_or_0(r.get(ERROR_BARS.get(c)))) for r in rows if c in r])
         ax.errorbar(e, v, yerr=err, marker='o', capsize=3)
         ax.set(xlabel='epoch', title=f'{c} (lower is better)')
         if len(set(e)) <= 12: ax.set_xticks(sorted(set(e)))
