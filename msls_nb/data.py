@@ -20,7 +20,7 @@ from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_see
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection', 'select_images',
            'select_for', 'CountTable', 'city_counts', 'resolve_data_root', 'extract_zip', 'extract', 'cache_settings',
-           'packed_cache', 'prepare_data', 'TrainData', 'make_train_data', 'real_images']
+           'packed_cache', 'strip_loader', 'prepare_data', 'TrainData', 'make_train_data', 'real_images']
 
 # %% ../nbs/03_data.ipynb #43344c0e
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.ppm', '.tif', '.tiff', '.webp')
@@ -175,7 +175,7 @@ def resolve_data_root(data_root:str|Path|None=None # MSLS train_val/ or any imag
         raise UserError(f"data root {root} holds no images ({' '.join(IMAGE_SUFFIXES)}); extract the MSLS zips into it (msls_nb.data.extract) or pass a folder of images as --dataroot")
     return root
 
-# %% ../nbs/03_data.ipynb #d3c40f5c
+# %% ../nbs/03_data.ipynb #7d968433
 def _member_target(dest:Path, name:str) -> Path | None:
     "Where member `name` goes under `dest`, or None when it would escape `dest`."
     parts = Path(name.replace('\\', '/')).parts
@@ -183,8 +183,9 @@ def _member_target(dest:Path, name:str) -> Path | None:
     if not parts or name.startswith(('/', '\\')) or ':' in parts[0] or '..' in parts: return None
     return dest.joinpath(*parts)
 
-def extract_zip(path:str|Path, dest:str|Path) -> dict:
+def extract_zip(path:str|Path, dest:str|Path, progress:bool=False) -> dict:
     "Extract one zip into `dest` (resumable); returns a report dict."
+    from tqdm.auto import tqdm
     path, dest = Path(path), Path(dest)
     rep = dict(zip=str(path), status='ok', extracted=0, skipped=0, corrupt=[])
     try: zf = zipfile.ZipFile(path)
@@ -194,7 +195,7 @@ def extract_zip(path:str|Path, dest:str|Path) -> dict:
         if any(t is None for _, t in members):
             bad = next(m.filename for m, t in members if t is None)
             return {**rep, 'status': f'refused: member {bad!r} would be written outside {dest}'}
-        for m, target in members:
+        for m, target in tqdm(members, desc=f'extracting {path.name}', unit='file', disable=not progress):
             if target.is_file() and target.stat().st_size == m.file_size: rep['skipped'] += 1; continue
             try:
                 with atomic_path(target) as tmp, zf.open(m) as src, open(tmp, 'wb') as out:
@@ -212,10 +213,9 @@ def extract(zips:list|str|Path,  # zip files, or a folder holding msls_*.zip
     if isinstance(zips, (str, Path)) and Path(zips).is_dir(): zips = sorted(Path(zips).glob('*.zip'))
     zips = [zips] if isinstance(zips, (str, Path)) else list(zips)
     if not zips: raise UserError("no zip files to extract; pass the downloaded msls_<n>.zip files or the folder holding them")
-    from tqdm.auto import tqdm
-    return [extract_zip(z, dest) for z in tqdm(zips, desc='extracting', unit='zip', disable=not progress)]
+    return [extract_zip(z, dest, progress) for z in zips]
 
-# %% ../nbs/03_data.ipynb #1fa5adab
+# %% ../nbs/03_data.ipynb #a777cb58
 def cache_settings(train_cfg:TrainingConfig, root:Path) -> dict:
     "Everything the packed rows depend on besides the files."
     c = train_cfg
@@ -228,7 +228,9 @@ def packed_cache(train_cfg:TrainingConfig, root:Path) -> PackedCache:
     s = cache_settings(train_cfg, root)
     return PackedCache(default_cache_dir(train_cfg.cache_dir) / 'packed' / f'{Path(root).name}-{train_cfg.img_size}px-{settings_key(s)}')
 
-def _loader(c:TrainingConfig): return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc)
+def strip_loader(c:TrainingConfig):
+    "The picklable `load_strip` of a config, for cache-building workers."
+    return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc)
 
 def prepare_data(train_cfg:TrainingConfig, progress:bool=True) -> dict:
     "Index the selection and (with `cache`) build or validate its packed cache; idempotent."
@@ -238,7 +240,7 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool=True) -> dict:
     info = dict(root=str(root), n_selected=len(sel), layout=sel.layout, notes=sel.notes, cache=None)
     if train_cfg.cache:
         c, m = train_cfg, margin_px(train_cfg.img_size, train_cfg.translate)
-        info.update(packed_cache(c, root).build(root, sel.files, _loader(c), (c.nc, c.img_size, c.img_size + 2 * m), cache_settings(c, root),
+        info.update(packed_cache(c, root).build(root, sel.files, strip_loader(c), (c.nc, c.img_size, c.img_size + 2 * m), cache_settings(c, root),
                                                 workers=c.workers, progress=progress))
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
