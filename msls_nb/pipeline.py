@@ -64,7 +64,7 @@ class BadFiles:
     @property
     def paths(self) -> list: return list(self.reasons)
 
-# %% ../nbs/03b_pipeline.ipynb #05ebbf4c
+# %% ../nbs/03b_pipeline.ipynb #b6083412
 def batch_seed(*parts:int) -> int:
     "A 63-bit seed mixed from integers, e.g. (seed, epoch, batch, rank)."
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> np.uint64(1))
@@ -88,7 +88,7 @@ def augment_batch(x:torch.Tensor,        # uint8 (B, C, S, S + 2 * margin) on th
         if flip: cols = torch.where(torch.rand(B, 1, generator=g) < 0.5, img_size - 1 - cols, cols)
         x = x.gather(3, (offset + cols).to(x.device)[:, None, None, :].expand(B, C, S, img_size))
     else: x = x[..., m:m + img_size]
-    x = torch.addcdiv(x.new_full((), -1.0, dtype=torch.float32), x, x.new_full((), 127.5, dtype=torch.float32))   # one pass: x / 127.5 - 1
+    x = x.float().sub_(127.5).div_(127.5)                                # in place, exact at 0 and 255
     if seed is not None and noise_std > 0: x.add_(_randn(x.shape, x.device, seed + 1), alpha=noise_std)
     return x
 
@@ -145,7 +145,7 @@ def prefetch(iterator, depth:int=2):
             yield item
     finally: stop.set()
 
-# %% ../nbs/03b_pipeline.ipynb #94117bfe
+# %% ../nbs/03b_pipeline.ipynb #9e949f76
 class JpegImages(torch.utils.data.Dataset):
     "Strips decoded from the image files of a selection; an unreadable file is replaced by the next readable one."
     def __init__(self, root, files:list, img_size:int, crop=1.0, translate:float=0.0, nc:int=3, max_tries:int=64):
@@ -167,9 +167,13 @@ class JpegImages(torch.utils.data.Dataset):
 
 class CachedImages:
     "Batches read from a packed cache (see `msls_nb.cache`)."
-    def __init__(self, packed): self.packed = packed
+    def __init__(self, packed, ring:int=8): self.packed, self.ring = packed, ring
     def __len__(self): return len(self.packed)
     def batches(self, order:list, batch_size:int, workers=None, pin_memory:bool=False, world_size:int=1):
-        for s in range(0, len(order) - batch_size + 1, batch_size):
-            out = torch.empty((batch_size, *self.packed.images.shape[1:]), dtype=torch.uint8, pin_memory=pin_memory)
+        "Batches in `order`; unpinned buffers are reused round a ring of `self.ring`, pinned ones recycled by torch."
+        shape, ring = (batch_size, *self.packed.images.shape[1:]), []
+        for k, s in enumerate(range(0, len(order) - batch_size + 1, batch_size)):
+            if pin_memory: out = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
+            elif len(ring) < self.ring: out = torch.empty(shape, dtype=torch.uint8); ring.append(out)
+            else: out = ring[k % self.ring]
             yield self.packed.read_batch(order[s:s + batch_size], out), []
