@@ -247,7 +247,7 @@ def make_profiler(acc:Accelerator, events_dir:Path, n_batches:int):
     return profile(activities=acc.profiler_activities(), schedule=schedule(**profile_schedule(n_batches)),
                    on_trace_ready=tensorboard_trace_handler(str(events_dir)), record_shapes=True)
 
-# %% ../nbs/06_train.ipynb #c5bdde29
+# %% ../nbs/06_train.ipynb #367adb0f
 @dataclass
 class TrainingResult:
     "What a finished run leaves: where it went, its networks (unwrapped) and its measurements."
@@ -283,14 +283,14 @@ def run_summary(cfg, mcfg, acc, gan, data, start_epoch, end_epoch) -> dict:
                 batches_per_epoch=data.batches_per_epoch, run_dir=str(mcfg.run_dir), **{f'data_{k}': v for k, v in data.describe().items()})
 
 def _finish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
-    "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the generator to SageMaker's model folder."
+    "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the slim checkpoint to SageMaker's model folder as generator.pt."
     if not is_main() or result.slim_checkpoint is None: return
     grid = mcfg.figures_dir / f'samples_epoch_{result.epoch}.png'
     if s3_bucket:
         result.uploaded = upload_to_s3([p for p in (result.slim_checkpoint, grid) if p.exists()], s3_bucket, mcfg.name)
         log('uploaded: ' + ', '.join(result.uploaded))
     if os.environ.get('SM_MODEL_DIR'):
-        with atomic_path(Path(os.environ['SM_MODEL_DIR']) / result.slim_checkpoint.name) as tmp: shutil.copyfile(result.slim_checkpoint, tmp)
+        with atomic_path(Path(os.environ['SM_MODEL_DIR']) / 'generator.pt') as tmp: shutil.copyfile(result.slim_checkpoint, tmp)
 
 # %% ../nbs/06_train.ipynb #f02d8713
 def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
