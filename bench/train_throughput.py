@@ -41,7 +41,9 @@ def device_peak(acc) -> tuple[float, str]:
         for k, (half, fp32) in GPU_PEAKS.items():
             if k in name: return (half if acc.amp != 'off' else fp32), f'datasheet {name}'
         return float('nan'), f'unknown GPU {name}'
-    if acc.kind == 'cpu': return measured_cpu_peak(), 'measured fp32 matmul'
+    if acc.kind == 'cpu':
+        dtype = acc.amp_dtype or torch.float32
+        return measured_cpu_peak(dtype), f'measured {str(dtype).split(".")[1]} matmul'
     return float('nan'), 'unknown'
 
 def sync(acc):

@@ -10,8 +10,8 @@ import torch
 from .config import UserError
 
 # %% auto #0
-__all__ = ['DEVICE_KINDS', 'hpu_available', 'detect_kind', 'default_amp', 'Accelerator', 'local_rank', 'get_accelerator',
-           'habana_stand_in']
+__all__ = ['DEVICE_KINDS', 'hpu_available', 'detect_kind', 'default_amp', 'cpu_has_fast_bf16', 'Accelerator', 'local_rank',
+           'get_accelerator', 'habana_stand_in']
 
 # %% ../nbs/01_device.ipynb #c5e2c789
 DEVICE_KINDS = ('hpu', 'cuda', 'mps', 'cpu')
@@ -42,16 +42,27 @@ def detect_kind(device:str='auto' # 'auto', or one of 'hpu', 'cuda', 'mps', 'cpu
     if not _available(kind): raise UserError(f"device {device!r} was requested but torch sees no {kind.upper()} on this machine; use --device auto or --device cpu")
     return kind
 
-# %% ../nbs/01_device.ipynb #5833192c
+# %% ../nbs/01_device.ipynb #5e3bc0b1
 _AMP_DTYPES = {'off': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
-def default_amp(kind:str, bf16_supported:bool=True) -> str:
+def default_amp(kind:str, bf16_supported:bool=True # the device has fast bf16 (Ampere+ GPU; AMX/AVX512-BF16 CPU)
+               ) -> str:
     "The autocast mode that is fast and safe on a device kind: 'bf16', 'fp16' or 'off'."
     if kind == 'hpu': return 'bf16'
     if kind == 'cuda': return 'bf16' if bf16_supported else 'fp16'
+    if kind == 'cpu': return 'bf16' if bf16_supported else 'off'
     return 'off'
 
 def _cuda_bf16() -> bool: return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+def cpu_has_fast_bf16() -> bool:
+    "True on processors with bf16 instructions (AMX-BF16 or AVX512-BF16)."
+    try:
+        caps = torch.cpu.get_capabilities()
+        return bool(caps.get('amx_bf16') or caps.get('avx512_bf16'))
+    except Exception:
+        try: return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+        except Exception: return False
 
 # %% ../nbs/01_device.ipynb #0ec196eb
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class Accelerator:
         return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler, channels_last=self.channels_last,
                     optimizer=self.optimizer_impl, cudnn_benchmark=self.cudnn_benchmark, dist_backend=self.dist_backend)
 
-# %% ../nbs/01_device.ipynb #3e1e9e75
+# %% ../nbs/01_device.ipynb #e1accfb9
 def local_rank() -> int: return int(os.environ.get('LOCAL_RANK', '0'))
 
 def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:1', 'mps' or 'cpu'
@@ -149,7 +160,7 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
     kind = detect_kind(device)
     index = device.split(':')[1] if ':' in device else (local_rank() if kind == 'cuda' else None)
     dev = torch.device(kind if index is None else f'{kind}:{index}')
-    amp = default_amp(kind, _cuda_bf16() if kind == 'cuda' else True) if amp == 'auto' else amp
+    amp = default_amp(kind, {'cuda': _cuda_bf16, 'cpu': cpu_has_fast_bf16}.get(kind, lambda: True)()) if amp == 'auto' else amp
     if amp not in _AMP_DTYPES: raise UserError(f"unknown amp mode {amp!r}; use auto, off, bf16 or fp16")
     if channels_last is None: channels_last = kind == 'cuda'
     if optimizer_impl is None: optimizer_impl = 'fused' if kind in ('hpu', 'cuda') else 'foreach'
