@@ -37,7 +37,7 @@ def explorer_app(tmp_path):
     env['MSLS_NB_CHECKPOINT'] = str(ckpt)        # Voila takes no parameters: the notebook reads the checkpoint from here
     voila = subprocess.Popen([sys.executable, '-m', 'voila', str(REPO / 'nbs' / 'explore.ipynb'), f'--port={port}', '--no-browser',
                               '--Voila.ip=127.0.0.1', '--show_tracebacks=True'],
-                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: port_open(port) or voila.poll() is not None, 60, 'Voila to listen')
         assert voila.poll() is None, (tmp_path / 'voila.log').read_text()[-3000:]
@@ -45,11 +45,12 @@ def explorer_app(tmp_path):
     finally:
         voila.send_signal(signal.SIGINT)          # Jupyter servers shut their kernels down on SIGINT/SIGTERM
         try: voila.wait(15)
-        except subprocess.TimeoutExpired: os.killpg(voila.pid, signal.SIGKILL); voila.wait(5)
+        except subprocess.TimeoutExpired: voila.kill(); voila.wait(5)
         log.close()
 
 def drag_right(page, handle, dx:float):
     "Drag a slider handle `dx` pixels to the right with the mouse, like a user."
+    handle.scroll_into_view_if_needed()
     box = handle.bounding_box()
     x, y = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
     page.mouse.move(x, y); page.mouse.down(); page.mouse.move(x + dx, y, steps=8); page.mouse.up()
