@@ -61,11 +61,12 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
     p.add_argument('--progress', default='auto', help='tqdm progress bar: auto (on a terminal), True or False')
     return p
 
-# %% ../nbs/10_cli.ipynb #cff2af25
+# %% ../nbs/10_cli.ipynb #3832e5b0
 def train_from_params(n_epoch:int=16, s_epoch='0', train_params=None, checkpoint_params=None, dataroot=None, logging=True,
                       profile=False, s3_bucket=None, preset='auto', seed=None, device='auto', progress=True, explicit_only=False):
     "Build the configs and run `start_or_resume_training_run`; returns its `TrainingResult`."
-    from msls_nb.train import start_or_resume_training_run, log, parse_s_epoch
+    from msls_nb.train import start_or_resume_training_run, parse_s_epoch
+    from msls_nb.monitor import log
     train_cfg, model_cfg, note = make_configs(train_params, checkpoint_params, preset, device, dataroot, seed, s3_bucket, explicit_only)
     log(note)
     if in_sagemaker_job() and parse_s_epoch(s_epoch) == 0:
@@ -77,7 +78,7 @@ def train_from_params(n_epoch:int=16, s_epoch='0', train_params=None, checkpoint
 
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."
-    from msls_nb.train import NonFiniteLossError, TrainingInterrupted
+    from msls_nb.monitor import NonFiniteLossError, TrainingInterrupted
     p = build_parser('msls-train' if sys.argv and sys.argv[0].endswith('msls-train') else 'python -m msls_nb.run_dcgan')
     a = p.parse_args(argv)
     try:
