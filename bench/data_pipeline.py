@@ -11,10 +11,12 @@
 (c) msls_nb's packed cache: `make_train_data(cache=True)` after `prepare_data` (whose build speed is its own line).
 All three produce the same center crops (the `center-crop` transform preset: `crop=img_size`, no resize), use the
 same number of worker processes, and run one untimed warm-up epoch first, so every pipeline reads from a warm page
-cache. (b) is also timed with the `downscale` preset (crop the short side, resize), where `draft` pays off. The last
+cache; then each of `--epochs` epochs is timed on its own and the median and the best epoch rate are reported (on a
+shared machine the other tenants make single timings swing several-fold). On a CPU device the float conversion of (c)
+competes with everything else on the CPU; `c_uint8_loader_only` times the loader alone (what a GPU host must do). (b) is also timed with the `downscale` preset (crop the short side, resize), where `draft` pays off. The last
 line holds the ratios c/a and b/a. The images are rendered by `msls_nb.sample` (unique scenes, MSLS layout).
 """
-import argparse, json, os, platform, tempfile, time
+import argparse, json, os, platform, statistics, tempfile, time
 from pathlib import Path
 import torch
 from msls_nb.config import TrainingConfig
@@ -31,25 +33,24 @@ def imagefolder_loader(root, img_size:int, batch_size:int, workers:int):
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True,
                                        prefetch_factor=2 if workers else None), len(ds)
 
-def time_epochs(make_iter, acc, epochs:int) -> tuple[int, float]:
-    "(images, seconds) over `epochs` timed epochs after one warm-up epoch."
+def time_epochs(make_iter, acc, epochs:int) -> list[tuple[int, float]]:
+    "(images, seconds) of each of `epochs` timed epochs, after one warm-up epoch."
     def run(e):
-        n = 0
+        t, n = time.perf_counter(), 0
         for x in make_iter(e):
             x = x[0] if isinstance(x, (list, tuple)) else x
             x = acc.to_device(x); n += x.shape[0]
         acc.synchronize()
-        return n
+        return n, time.perf_counter() - t
     run(0)
-    t, n = time.perf_counter(), sum(run(e) for e in range(1, epochs + 1))
-    return n, time.perf_counter() - t
+    return [run(e) for e in range(1, epochs + 1)]
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--images', type=int, default=2048)
     ap.add_argument('--img-size', type=int, default=64)
     ap.add_argument('--batch-size', type=int, default=128)
-    ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--epochs', type=int, default=5, help='timed epochs per pipeline (each timed on its own)')
     ap.add_argument('--workers', type=int, default=None, help='DataLoader workers for (a) and (b); default: msls_nb.pipeline.default_workers()')
     ap.add_argument('--data', default=None, help='folder for the rendered images (reused when present)')
     ap.add_argument('--device', default='auto')
@@ -71,23 +72,28 @@ def main():
                   cpu_cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                   load_avg_1min=round(os.getloadavg()[0], 2), python=platform.python_version(), torch=torch.__version__)
     results = {}
-    def report(name, n, secs, **kw):
-        results[name] = n / secs
-        print(json.dumps(dict(**common, pipeline=name, images=n, seconds=round(secs, 3), images_per_s=round(n / secs, 1), **kw)), flush=True)
+    def report(name, runs, **kw):
+        rates = sorted(n / t for n, t in runs)
+        results[name] = (statistics.median(rates), rates[-1])
+        print(json.dumps(dict(**common, pipeline=name, epochs=len(runs), images=sum(n for n, _ in runs), seconds=round(sum(t for _, t in runs), 3),
+                              images_per_s=round(results[name][0], 1), images_per_s_best_epoch=round(results[name][1], 1), **kw)), flush=True)
 
     loader, n_files = imagefolder_loader(root, a.img_size, a.batch_size, workers)
-    report('a_imagefolder_pil', *time_epochs(lambda e: loader, acc, a.epochs), files=n_files)
+    report('a_imagefolder_pil', time_epochs(lambda e: loader, acc, a.epochs), files=n_files)
     for preset in ('center-crop', 'downscale'):
         data = make_train_data(cfg.replace(cache=False, **transform_preset(preset, a.img_size)), acc)
-        report(f'b_msls_nb_jpeg_{preset}', *time_epochs(data.batches, acc, a.epochs), files=data.n_images)
+        report(f'b_msls_nb_jpeg_{preset}', time_epochs(data.batches, acc, a.epochs), files=data.n_images)
     t = time.perf_counter()
     info = prepare_data(cfg, progress=False)
     build = time.perf_counter() - t
     print(json.dumps(dict(**common, step='build packed cache (all cores)', images=info['built'], seconds=round(build, 2),
                           images_per_s=round(info['built'] / build, 1), cache_workers=os.cpu_count())), flush=True)
     data = make_train_data(cfg, acc)
-    report('c_msls_nb_packed_cache', *time_epochs(data.batches, acc, a.epochs), files=data.n_images)
-    print(json.dumps(dict(**common, ratio_c_over_a=round(results['c_msls_nb_packed_cache'] / results['a_imagefolder_pil'], 1),
-                          ratio_b_over_a=round(results['b_msls_nb_jpeg_center-crop'] / results['a_imagefolder_pil'], 2))), flush=True)
+    report('c_msls_nb_packed_cache', time_epochs(data.batches, acc, a.epochs), files=data.n_images)
+    report('c_uint8_loader_only', time_epochs(lambda e: (x for _, x in data.uint8_batches(e)), acc, a.epochs), files=data.n_images,
+           note='the loader part of (c): uint8 batches on the device, before the float conversion and augmentation that run on the device')
+    ratio = lambda x, y, i: round(results[x][i] / results[y][i], 2)
+    print(json.dumps(dict(**common, ratio_c_over_a=ratio('c_msls_nb_packed_cache', 'a_imagefolder_pil', 0), ratio_b_over_a=ratio('b_msls_nb_jpeg_center-crop', 'a_imagefolder_pil', 0),
+                          ratio_c_over_a_best_epochs=ratio('c_msls_nb_packed_cache', 'a_imagefolder_pil', 1), ratio_b_over_a_best_epochs=ratio('b_msls_nb_jpeg_center-crop', 'a_imagefolder_pil', 1))), flush=True)
 
 if __name__ == '__main__': main()

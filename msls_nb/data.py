@@ -244,7 +244,7 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool=True) -> dict:
                                                 workers=c.workers, progress=progress))
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
-# %% ../nbs/03_data.ipynb #d60eed36
+# %% ../nbs/03_data.ipynb #7de98115
 class TrainData:
     "What the training loop iterates: this rank's augmented batches on the device."
     def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1, cache:PackedCache|None=None, bad:dict|None=None):
@@ -258,8 +258,8 @@ class TrainData:
     @property
     def bad_files(self) -> list: return self._bad.paths
 
-    def _on_device(self, epoch:int, start_batch:int):
-        "Yield (batch index, uint8 batch on the device), copies issued one batch ahead."
+    def uint8_batches(self, epoch:int, start_batch:int=0):
+        "(batch index, uint8 (B, nc, S, S + 2 * margin) batch on the device) of `epoch`, not augmented; copies issued one batch ahead."
         B = self.cfg.batch_size
         order = epoch_order(self.n_images, epoch, self.cfg.seed, self.rank, self.world_size)[start_batch * B:self.batches_per_epoch * B]
         ahead = deque()
@@ -273,7 +273,7 @@ class TrainData:
     def batches(self, epoch:int, start_batch:int=0):
         "This rank's float (B, nc, S, S) batches of `epoch` on the device, from batch `start_batch` on."
         c = self.cfg
-        for b, x in self._on_device(epoch, start_batch):
+        for b, x in self.uint8_batches(epoch, start_batch):
             x = augment_batch(x, c.img_size, c.flip, c.noise_std, batch_seed(c.seed, epoch, b, self.rank))
             yield x.contiguous(memory_format=torch.channels_last) if self.acc.channels_last else x.contiguous()
 
