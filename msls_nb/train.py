@@ -124,7 +124,7 @@ def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
         raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
 
-# %% ../nbs/06_train.ipynb #34c64236
+# %% ../nbs/06_train.ipynb #225cb8aa
 @dataclass
 class RunState:
     "What a run carries from epoch to epoch and what a checkpoint stores."
@@ -135,11 +135,10 @@ class RunState:
     noise: torch.Tensor | None = None
 
 def render_fixed_noise(gan:GAN, noise:torch.Tensor, acc:Accelerator) -> torch.Tensor:
-    "A uint8 grid of the generator's images for the fixed noise (G in eval mode, restored to train mode after)."
+    "A uint8 grid of the generator's images for the fixed noise, as training sees them (BatchNorm on batch statistics)."
     G = unwrap(gan.G)
-    G.eval()
-    with torch.no_grad(), acc.autocast(): fake = G(noise.to(acc.device))
-    G.train()
+    state = {**dict(G.named_parameters()), **{k: v.clone() for k, v in G.named_buffers()}}   # running statistics stay untouched
+    with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
 def save_run(gan:GAN, st:RunState, cfg:TrainingConfig, mcfg:ModelCheckpointConfig, acc:Accelerator, partial:bool=False) -> Path | None:
