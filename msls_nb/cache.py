@@ -44,7 +44,7 @@ def _pool(workers:int):
     ctx = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
     return ctx.Pool(workers)
 
-# %% ../nbs/03a_cache.ipynb #de71a3c5
+# %% ../nbs/03a_cache.ipynb #23bfaefb
 class PackedCache:
     "A folder holding `images.npy` (N, *row shape) uint8, `files.txt`, chunk markers and `manifest.json`."
     def __init__(self, folder:str|Path): self.folder = Path(folder)
@@ -55,6 +55,14 @@ class PackedCache:
 
     @property
     def manifest(self) -> dict | None: return self._read('manifest.json')
+
+    def _markers(self) -> dict:
+        "`{first row: marker path}` of the finished chunks (temporary files of a killed writer are removed)."
+        found = {}
+        for p in (self.folder / 'chunks').iterdir():
+            if p.name.endswith('.json') and p.stem.isdigit(): found[int(p.stem)] = p
+            else: p.unlink()
+        return found
 
     def open(self) -> PackedImages:
         "The complete cache's rows, memory-mapped (see `PackedImages`)."
@@ -88,7 +96,7 @@ class PackedCache:
         if self.is_complete(fingerprint): return dict(cache=str(self.folder), built=0, n_bad=len(self.manifest['bad']))
         plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files), chunk=chunk)
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
-        done = {int(p.stem) for p in (self.folder / 'chunks').glob('*.json')}
+        done = self._markers()
         tasks = [(str(self.folder / 'images.npy'), str(root), s, files[s:s + chunk], load) for s in range(0, len(files), chunk) if s not in done]
         workers = os.cpu_count() if workers is None else workers
         from tqdm.auto import tqdm
@@ -101,7 +109,7 @@ class PackedCache:
             finally:
                 if pool: pool.terminate(); pool.join()
         bad = {}
-        for p in sorted((self.folder / 'chunks').glob('*.json')): bad.update(json.loads(p.read_text()))
+        for _, p in sorted(self._markers().items()): bad.update(json.loads(p.read_text()))
         with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps({**plan, 'bad': bad}))
         return dict(cache=str(self.folder), built=sum(len(t[3]) for t in tasks), n_bad=len(bad))
 
