@@ -9,14 +9,14 @@ import numpy as np
 from pathlib import Path
 import torch
 from torch import nn
-from .config import TrainingConfig, ModelCheckpointConfig, UserError
+from .config import TrainingConfig, ModelCheckpointConfig, UserError, default_cache_dir
 from .models import Generator, Discriminator, train_config_from_state_dict
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'atomic_path', 'save_atomic', 'unwrap', 'full_checkpoint', 'slim_checkpoint', 'strip_prefixes',
            'get_checkpoint', 'restore_G_for_inference', 'restore_model', 'checkpoint_train_config', 'load_generator',
-           'list_checkpoints', 'latest_checkpoint', 'parse_s3_uri', 's3_client', 'upload_to_s3', 's3_cache_dir',
-           'download_from_s3', 'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4']
+           'list_checkpoints', 'latest_checkpoint', 'parse_s3_uri', 's3_client', 'upload_to_s3', 'download_from_s3',
+           'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4']
 
 # %% ../nbs/05_checkpoint.ipynb #b29bc416
 @contextlib.contextmanager
@@ -145,13 +145,11 @@ def upload_to_s3(paths:list, s3_bucket:str, name:str, client=None) -> list[str]:
         uris.append(f's3://{bucket}/{key}')
     return uris
 
-def s3_cache_dir() -> Path: return Path(os.environ.get('MSLS_NB_CACHE', Path.home() / '.cache' / 'msls_nb')) / 's3'
-
 def download_from_s3(uri:str, dest:str|Path|None=None, client=None) -> Path:
     "Download `s3://bucket/key` to `dest` (default: the local S3 cache), atomically; returns the local path."
     bucket, key = parse_s3_uri(uri)
     if not key: raise UserError(f"{uri!r} names a bucket but no object; use s3://bucket/path/to/slim_checkpoint_<epoch>.pt")
-    dest = Path(dest) if dest else s3_cache_dir() / bucket / key
+    dest = Path(dest) if dest else default_cache_dir() / 's3' / bucket / key
     client = client or s3_client()
     try:
         with atomic_path(dest) as tmp: client.download_file(bucket, key, str(tmp), Config=_transfer_config())

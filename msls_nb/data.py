@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from .config import TrainingConfig, UserError
 from .checkpoint import atomic_path
-from .sample import sample_data_root, default_cache_dir
+from .config import default_cache_dir
+from .sample import sample_data_root
 from .cache import PackedCache, settings_key, CACHE_VERSION
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
                               prefetch, JpegImages, CachedImages)

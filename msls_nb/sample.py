@@ -8,12 +8,12 @@ import csv, os, shutil, uuid
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from .config import default_cache_dir
 
 # %% auto #0
 __all__ = ['SKIES', 'LIGHT', 'SEASONS', 'CANOPY', 'LAMP', 'WINDOW_LIT', 'WINDOW', 'DEFAULT_PALETTE', 'SAMPLE_CITIES',
            'POSTPROCESSED_COLUMNS', 'RAW_COLUMNS', 'SEQ_COLUMNS', 'TIMES', 'SAMPLE_VERSION', 'Camera', 'shade', 'sky',
-           'render_street', 'mapillary_key', 'write_subset', 'make_sample_dataset', 'default_cache_dir', 'build_once',
-           'sample_data_root']
+           'render_street', 'mapillary_key', 'write_subset', 'make_sample_dataset', 'build_once', 'sample_data_root']
 
 # %% ../nbs/02_sample.ipynb #49888857
 class Camera:
@@ -223,10 +223,6 @@ def make_sample_dataset(dest:str|Path,            # folder that will hold train_
 
 # %% ../nbs/02_sample.ipynb #e1810368
 SAMPLE_VERSION = 1
-
-def default_cache_dir(cache_dir:str|Path|None=None) -> Path:
-    "`cache_dir`, else `$MSLS_NB_CACHE`, else `~/.cache/msls_nb`."
-    return Path(cache_dir or os.environ.get('MSLS_NB_CACHE') or Path.home() / '.cache' / 'msls_nb').expanduser()
 
 def build_once(final:Path, make) -> Path:
     "Run `make(tmp_folder)` in a private folder beside `final` and rename it to `final`, unless `final` exists."

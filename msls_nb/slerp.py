@@ -8,7 +8,7 @@ import argparse, math, sys, uuid
 from pathlib import Path
 import torch
 from torch import nn
-from .config import ModelCheckpointConfig, UserError
+from .config import ModelCheckpointConfig, UserError, UserArgumentParser
 from .device import get_accelerator
 from .checkpoint import load_generator, make_image_grid, save_png, save_gif, save_mp4
 
@@ -113,13 +113,9 @@ def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF g
     return gif
 
 # %% ../nbs/07_slerp.ipynb #857487a7
-class _Parser(argparse.ArgumentParser):
-    "argparse whose usage errors are `UserError`s (one line, exit status 2 in `generate_main`)."
-    def error(self, message): raise UserError(f"{message}; see {self.prog} --help")
-
 def generate_parser() -> argparse.ArgumentParser:
     "The arguments of `msls-generate`."
-    p = _Parser(prog='msls-generate', description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
+    p = UserArgumentParser(prog='msls-generate', description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
     p.add_argument('checkpoint', help='slim or full checkpoint: a local path or s3://bucket/key')
     p.add_argument('-o', '--output', default=None, help='.png: a grid; .gif or .mp4: a SLERP animation (default grid.png, or slerp.gif with --frames)')
     p.add_argument('--seed', type=int, default=0, help='seed of the latents (default 0)')
