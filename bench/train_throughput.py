@@ -5,7 +5,8 @@
     python bench/train_throughput.py --preset safe-128 --batch-size 256 --sweep          # every switch on/off
     python bench/train_throughput.py --preset cpu-32 --batch-size 64 --data              # real batches from the packed cache
 
-Each line: preset, batch size, device, the switches (amp, channels_last, optimizer, compile), images/s, ms/step,
+Every loop is built first and then timed in turns (`--repeats` rounds of `--steps` steps; the median is reported), so
+the drift of a shared machine hits all of them alike. Each line: preset, batch size, device, the switches (amp, channels_last, optimizer, compile), images/s, ms/step,
 analytic FLOPs per image (msls_nb.models.train_flops_per_image), achieved TFLOP/s and fraction of the device's peak.
 `--compare-classic` also times the classic eager fp32 loop (two backward passes for D, D's weight gradients in the G
 step, non-fused Adam, one `.item()` per metric per step) on the same networks and batch in the same process and
@@ -118,6 +119,7 @@ def main(argv=None):
     p.add_argument('--compile', action='store_true')
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--repeats', type=int, default=3, help='rounds of timing, taken in turns; the median is reported')
     p.add_argument('--compare-classic', action='store_true', help='also time the classic loop and print the ratio')
     p.add_argument('--sweep', action='store_true', help='each switch on/off against the default configuration')
     p.add_argument('--data', action='store_true', help='real batches from the data pipeline vs synthetic tensors')
@@ -135,21 +137,25 @@ def main(argv=None):
         variants += [('amp=off', alt(amp='off'), base), ('channels_last=' + str(not acc.channels_last), alt(channels_last=not acc.channels_last), base),
                      ('optimizer=default', alt(optimizer='default'), base), ('compile=' + str(not base.compile), acc, base.replace(compile=not base.compile))]
         if acc.kind == 'cuda': variants += [('amp=fp16', alt(amp='fp16'), base)]
-    fast_sec = None
-    for label, vacc, vcfg in variants:
-        sec = time_steps(fast_step_fn(vcfg, vacc, real), a.warmup, a.steps, vacc)
-        fast_sec = fast_sec or sec
-        print(json.dumps(result(vcfg, vacc, sec, flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset)), flush=True)
+    # Build every loop first, then time them in turns (`--repeats` rounds) so that drift of a shared machine hits all alike.
+    runs = [(label, vacc, vcfg, fast_step_fn(vcfg, vacc, real), None) for label, vacc, vcfg in variants]
     if a.compare_classic:
-        sec = time_steps(classic_step_fn(base, acc, acc.to_device(real).contiguous()), a.warmup, a.steps, acc)
         classic_acc = get_accelerator(a.device, 'off', False, 'default')
-        print(json.dumps(result(base.replace(compile=False), classic_acc, sec, flops, device_peak(classic_acc), 'classic', preset=a.preset,
-                                speedup_of_msls_nb=round(sec / fast_sec, 3))), flush=True)
+        runs.append(('classic', classic_acc, base.replace(compile=False), classic_step_fn(base, acc, acc.to_device(real).contiguous()), None))
     if a.data:
         cfg = base.replace(limit=max(8 * a.batch_size, 256))
-        sec = time_steps(data_step_fn(cfg, acc), a.warmup, a.steps, acc)
-        print(json.dumps(result(cfg, acc, sec, flops, peak, 'msls_nb+data', preset=a.preset, synthetic_ms_per_step=round(fast_sec * 1e3, 2),
-                                data_overhead=round(sec / fast_sec - 1, 4))), flush=True)
+        runs.append(('msls_nb+data', acc, cfg, data_step_fn(cfg, acc), None))
+    times = {r[0]: [] for r in runs}
+    for label, vacc, _, step, _ in runs: time_steps(step, a.warmup, 1, vacc)          # warm-up (and compilation) once
+    for _ in range(a.repeats):
+        for label, vacc, _, step, _ in runs: times[label].append(time_steps(step, 0, a.steps, vacc))
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    for label, vacc, vcfg, _, _ in runs:
+        extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]])
+        if label == 'classic': extra['speedup_of_msls_nb'] = round(med['classic'] / med['msls_nb'], 3)
+        if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4))
+        if label not in ('msls_nb', 'classic', 'msls_nb+data'): extra['speedup_vs_default'] = round(med['msls_nb'] / med[label], 3)
+        print(json.dumps(result(vcfg, vacc, med[label], flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset, **extra)), flush=True)
 
 if __name__ == '__main__':
     main()
