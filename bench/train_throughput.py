@@ -90,12 +90,15 @@ def data_step_fn(cfg, acc):
     from msls_nb.data import prepare_data, make_train_data
     prepare_data(cfg)
     data, gan, scaler = make_train_data(cfg, acc), build_gan(cfg, acc), acc.grad_scaler()
+    t = time.perf_counter(); n = sum(1 for e in range(101, 104) for _ in data.batches(e))
+    loader_ms = (time.perf_counter() - t) / n * 1e3          # the loader alone: augmented batches ready on the device
     state = dict(it=iter(data.batches(1)), epoch=1)
     def step():
         try: real = next(state['it'])
         except StopIteration:
             state['epoch'] += 1; state['it'] = iter(data.batches(state['epoch'])); real = next(state['it'])
         dcgan_step(gan, real, acc, scaler)
+    step.loader_ms = loader_ms
     return step
 
 def result(cfg, acc, sec, flops, peak, label, **extra):
@@ -144,7 +147,8 @@ def main(argv=None):
         runs.append(('classic', classic_acc, base.replace(compile=False), classic_step_fn(base, acc, acc.to_device(real).contiguous()), None))
     if a.data:
         cfg = base.replace(limit=max(8 * a.batch_size, 256))
-        runs.append(('msls_nb+data', acc, cfg, data_step_fn(cfg, acc), None))
+        data_step = data_step_fn(cfg, acc)
+        runs.append(('msls_nb+data', acc, cfg, data_step, None))
     times = {r[0]: [] for r in runs}
     for label, vacc, _, step, _ in runs: time_steps(step, a.warmup, 1, vacc)          # warm-up (and compilation) once
     for _ in range(a.repeats):
@@ -153,7 +157,8 @@ def main(argv=None):
     for label, vacc, vcfg, _, _ in runs:
         extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]])
         if label == 'classic': extra['speedup_of_msls_nb'] = round(med['classic'] / med['msls_nb'], 3)
-        if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4))
+        if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4),
+                                                 loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4))
         if label not in ('msls_nb', 'classic', 'msls_nb+data'): extra['speedup_vs_default'] = round(med['msls_nb'] / med[label], 3)
         print(json.dumps(result(vcfg, vacc, med[label], flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset, **extra)), flush=True)
 

@@ -148,12 +148,12 @@ class Accelerator:
         return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler, channels_last=self.channels_last,
                     optimizer=self.optimizer_impl, cudnn_benchmark=self.cudnn_benchmark, dist_backend=self.dist_backend)
 
-# %% ../nbs/01_device.ipynb #e1accfb9
+# %% ../nbs/01_device.ipynb #21e3bc23
 def local_rank() -> int: return int(os.environ.get('LOCAL_RANK', '0'))
 
 def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:1', 'mps' or 'cpu'
                     amp:str='auto',              # 'auto', 'off', 'bf16' or 'fp16'
-                    channels_last:bool|None=None, # None: on for CUDA only
+                    channels_last:bool|None=None, # None: on for CUDA and the CPU (oneDNN), off for HPU and MPS
                     optimizer_impl:str|None=None  # None: 'fused' on HPU/CUDA, 'foreach' elsewhere
                    ) -> Accelerator:
     "The `Accelerator` for this process."
@@ -162,7 +162,7 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
     dev = torch.device(kind if index is None else f'{kind}:{index}')
     amp = default_amp(kind, {'cuda': _cuda_bf16, 'cpu': cpu_has_fast_bf16}.get(kind, lambda: True)()) if amp == 'auto' else amp
     if amp not in _AMP_DTYPES: raise UserError(f"unknown amp mode {amp!r}; use auto, off, bf16 or fp16")
-    if channels_last is None: channels_last = kind == 'cuda'
+    if channels_last is None: channels_last = kind in ('cuda', 'cpu')
     if optimizer_impl is None: optimizer_impl = 'fused' if kind in ('hpu', 'cuda') else 'foreach'
     if kind == 'cuda':   # cuDNN autotuning (fixed GAN shapes) and TF32 for whatever stays in fp32
         torch.backends.cudnn.benchmark = True
