@@ -27,7 +27,7 @@ def log(*args):
     "Print on rank 0 only, flushed (so papermill and log collectors see it at once)."
     if is_main(): print(*args, flush=True)
 
-# %% ../nbs/05a_monitor.ipynb #b35778b0
+# %% ../nbs/05a_monitor.ipynb #b543c44f
 METRICS = ('Loss_D', 'Loss_G', 'D(x)', 'D(G(z))_1', 'D(G(z))_2')   # what `msls_nb.train.dcgan_step` returns, in order
 
 class NonFiniteLossError(RuntimeError):
@@ -45,6 +45,7 @@ class MetricLog:
     _t0: float = field(default_factory=time.perf_counter)
 
     def add(self, metrics:torch.Tensor, epoch:int, step:int): self.pending.append((epoch, step, metrics))
+    def start_window(self): self._t0 = time.perf_counter()
 
     def flush(self, n_epochs:int, n_steps:int, echo:bool=True) -> list | None:
         "Sync pending metrics to the host; returns the window's mean metrics (None if nothing was pending)."

@@ -10,7 +10,7 @@ from .config import (TrainingConfig, ModelCheckpointConfig, UserError, UserArgum
 from .device import detect_kind, get_accelerator
 
 # %% auto #0
-__all__ = ['resolve_preset', 'make_configs', 'build_parser', 'train_from_params', 'main']
+__all__ = ['resolve_preset', 'make_configs', 'build_parser', 'run_training', 'train_from_params', 'main']
 
 # %% ../nbs/10_cli.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -57,20 +57,25 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
     p.add_argument('--progress', default='auto', help='tqdm progress bar: auto (on a terminal), True or False')
     return p
 
-# %% ../nbs/10_cli.ipynb #dbd9cc1d
-def train_from_params(n_epoch:int=16, s_epoch='0', train_params=None, checkpoint_params=None, dataroot=None, logging=True,
-                      profile=False, s3_bucket=None, preset='auto', seed=None, device='auto', progress=True, explicit_only=False):
-    "Build the configs and run `start_or_resume_training_run`; returns its `TrainingResult`."
+# %% ../nbs/10_cli.ipynb #2c4966f6
+def run_training(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int=16, s_epoch='0', logging:bool=True,
+                 profile:bool=False, device:str='auto', progress:bool=True):
+    "Run `start_or_resume_training_run` on `device` (a SageMaker job resumes by itself); returns its `TrainingResult`."
     from msls_nb.train import start_or_resume_training_run, parse_s_epoch
     from msls_nb.monitor import log
-    train_cfg, model_cfg, note = make_configs(train_params, checkpoint_params, preset, device, dataroot, seed, s3_bucket, explicit_only)
-    log(note)
     if in_sagemaker_job() and parse_s_epoch(s_epoch) == 0:
         s_epoch = -1   # a restarted SageMaker job continues from its newest checkpoint (a new run when there is none)
         log('SageMaker job: resuming from the newest checkpoint in ' + str(model_cfg.run_dir) + ' if there is one')
     acc = get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
-    return start_or_resume_training_run(train_cfg, model_cfg, n_epoch, s_epoch, logging=str2bool(logging, '--logging'),
-                                        profile=str2bool(profile, '--profile'), accelerator=acc, progress=progress)
+    return start_or_resume_training_run(train_cfg, model_cfg, n_epoch, s_epoch, logging=logging, profile=profile, accelerator=acc, progress=progress)
+
+def train_from_params(n_epoch:int=16, s_epoch='0', train_params=None, checkpoint_params=None, dataroot=None, logging=True,
+                      profile=False, s3_bucket=None, preset='auto', seed=None, device='auto', progress=True, explicit_only=False):
+    "The whole command: strict configs from CLI-style parameters, then `run_training`."
+    from msls_nb.monitor import log
+    train_cfg, model_cfg, note = make_configs(train_params, checkpoint_params, preset, device, dataroot, seed, s3_bucket, explicit_only)
+    log(note)
+    return run_training(train_cfg, model_cfg, n_epoch, s_epoch, str2bool(logging, '--logging'), str2bool(profile, '--profile'), device, progress)
 
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."

@@ -198,7 +198,7 @@ def _finish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
     if os.environ.get('SM_MODEL_DIR'):
         with atomic_path(Path(os.environ['SM_MODEL_DIR']) / 'generator.pt') as tmp: shutil.copyfile(result.slim_checkpoint, tmp)
 
-# %% ../nbs/06_train.ipynb #325f3a0b
+# %% ../nbs/06_train.ipynb #ad5c76b7
 def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
                                  n_epoch:int,                # epochs to train in this invocation
                                  s_epoch:int|str=0,          # 0: new run; N: resume after checkpoint_N; -1/'auto': newest
@@ -236,13 +236,14 @@ def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckp
         writer, scaler, n_steps = tensorboard_writer(model_cfg.events_dir, logging), acc.grad_scaler(), data.batches_per_epoch
         mlog = MetricLog(train_cfg.batch_size * world_size(), st.losses, writer, len(st.losses['_G']) * train_cfg.batch_size * world_size())
         ckpt_path, trained, t_train = (path if path and not st.step else None), 0, 0.0
+        bar = tqdm(total=n_epoch * n_steps, initial=st.step, unit='batch', disable=not (progress and is_main()))
         try:
             with StopSignal() as stop:
                 for epoch in range(first, end + 1):
                     acc.manual_seed(epoch_seed(train_cfg.seed, epoch, rank()))
                     start, st.step = st.step, 0
                     prof = make_profiler(acc, model_cfg.events_dir, n_steps - start) if profile and is_main() and epoch == first else None
-                    bar = tqdm(total=n_steps, initial=start, desc=f'epoch {epoch}/{end}', unit='batch', disable=not (progress and is_main()), leave=False)
+                    bar.set_description(f'epoch {epoch}/{end}')
                     t0 = time.perf_counter()
                     if prof: prof.__enter__()
                     try:
@@ -251,7 +252,7 @@ def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckp
                             trained += 1
                             if prof: prof.step()
                             bar.update(1)
-                            if i % model_cfg.log_frequency == 0:
+                            if (len(mlog.losses['_G']) + len(mlog.pending)) % model_cfg.log_frequency == 0:   # every log_frequency batches of the run
                                 mlog.flush(end, n_steps); bar.set_postfix_str(f'{mlog.last_rate:,.0f} img/s')
                             if stop.should_stop():
                                 mlog.flush(end, n_steps, echo=False)
@@ -260,13 +261,14 @@ def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckp
                                 raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {i}/{n_steps}; saved {saved or 'the state on rank 0'}; resume with --s_epoch -1")
                     finally:
                         if prof: prof.__exit__(None, None, None)
-                        bar.close()
-                    mlog.flush(end, n_steps, echo=n_steps % model_cfg.log_frequency != 0)
+                    mlog.flush(end, n_steps, echo=epoch == end)    # host sync before saving: a non-finite loss stops here, unsaved
                     t_train += time.perf_counter() - t0
                     st.epoch = epoch
                     if epoch % model_cfg.save_frequency == 0 or epoch == end:
                         ckpt_path = save_run(gan, st, train_cfg, model_cfg, acc)
+                        mlog.start_window()                        # images/s counts training, not saving
         finally:
+            bar.close()
             if writer is not None: writer.close()
         rate = trained * train_cfg.batch_size * world_size() / max(t_train, 1e-9)
         slim = model_cfg.slim_checkpoint_path(st.epoch) if is_main() else None
