@@ -126,6 +126,7 @@ def main(argv=None):
     p.add_argument('--compare-classic', action='store_true', help='also time the classic loop and print the ratio')
     p.add_argument('--sweep', action='store_true', help='each switch on/off against the default configuration')
     p.add_argument('--data', action='store_true', help='real batches from the data pipeline vs synthetic tensors')
+    p.add_argument('--profile', type=int, default=0, metavar='N', help='also profile 3 steps of the default loop and print its top N kernels/ops')
     a = p.parse_args(argv)
     cl = {'auto': None, 'on': True, 'off': False}[a.channels_last]
     base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile)
@@ -161,6 +162,23 @@ def main(argv=None):
                                                  loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4))
         if label not in ('msls_nb', 'classic', 'msls_nb+data'): extra['speedup_vs_default'] = round(med['msls_nb'] / med[label], 3)
         print(json.dumps(result(vcfg, vacc, med[label], flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset, **extra)), flush=True)
+
+    if a.profile: profile_top_ops(runs[0][3], acc, a.profile, preset=a.preset, batch_size=a.batch_size)
+
+def profile_top_ops(step, acc, n, **info):
+    "torch.profiler over 3 steps: one JSON line per top op by self time on the device (CPU time on the CPU)."
+    from torch.profiler import profile
+    step(); sync(acc)
+    with profile(activities=acc.profiler_activities()) as prof:
+        for _ in range(3): step()
+        sync(acc)
+    dev = acc.kind == 'cuda'
+    key = 'self_device_time_total' if dev else 'self_cpu_time_total'
+    events = [e for e in prof.key_averages() if getattr(e, key, 0) > 0]
+    total = sum(getattr(e, key) for e in events)
+    for e in sorted(events, key=lambda e: -getattr(e, key))[:n]:
+        print(json.dumps(dict(bench='train_step_profile', **info, op=e.key, calls=e.count // 3, ms_per_step=round(getattr(e, key) / 3 / 1e3, 3),
+                              share=round(getattr(e, key) / total, 4), clock='device' if dev else 'cpu')), flush=True)
 
 if __name__ == '__main__':
     main()
