@@ -64,7 +64,7 @@ def cpu_has_fast_bf16() -> bool:
         try: return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
         except Exception: return False
 
-# %% ../nbs/01_device.ipynb #0ec196eb
+# %% ../nbs/01_device.ipynb #334f5132
 @dataclass(frozen=True)
 class Accelerator:
     "Everything device-specific about a training process."
@@ -83,6 +83,8 @@ class Accelerator:
     def dist_backend(self) -> str: return {'hpu': 'hccl', 'cuda': 'nccl'}.get(self.kind, 'gloo')
     @property
     def pin_memory(self) -> bool: return self.kind == 'cuda'
+    @property
+    def ddp_device_ids(self) -> list | None: return [self.device.index or 0] if self.kind == 'cuda' else None
     @property
     def lazy_mode(self) -> bool: return self.kind == 'hpu' and os.environ.get('PT_HPU_LAZY_MODE', '1') != '0'
 

@@ -25,7 +25,7 @@ __all__ = ['RESUME_KEYS', 'GAN', 'build_gan', 'dcgan_step', 'parse_s_epoch', 're
            'render_fixed_noise', 'save_run', 'TrainingResult', 'epoch_seed', 'fixed_noise', 'run_summary',
            'start_or_resume_training_run']
 
-# %% ../nbs/06_train.ipynb #d1170bee
+# %% ../nbs/06_train.ipynb #d404d670
 @dataclass
 class GAN:
     "The networks and optimisers of a run; `G`/`D` may be compiled and DDP-wrapped, `D_plain` is never DDP-wrapped."
@@ -60,8 +60,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None) -> GAN:
     Dc, d_ok = _compile(D, acc.to_device(torch.zeros(2, cfg.nc, cfg.img_size, cfg.img_size)), cfg.compile)
     D_ddp = Dc
     if dist.is_initialized():
-        ids = [acc.device.index] if acc.kind == 'cuda' else None
-        Gc, D_ddp = DDP(Gc, device_ids=ids), DDP(Dc, device_ids=ids)
+        Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
     return GAN(Gc, D_ddp, Dc, G_optim, D_optim, g_ok and d_ok)
 
 # %% ../nbs/06_train.ipynb #309e22cf
