@@ -123,7 +123,7 @@ def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
         raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
 
-# %% ../nbs/06_train.ipynb #225cb8aa
+# %% ../nbs/06_train.ipynb #47d4cc4e
 @dataclass
 class RunState:
     "What a run carries from epoch to epoch and what a checkpoint stores."
@@ -152,7 +152,7 @@ def save_run(gan:GAN, st:RunState, cfg:TrainingConfig, mcfg:ModelCheckpointConfi
             grid = render_fixed_noise(gan, st.noise, acc)
             st.img_list.append(grid)
             save_png(grid, mcfg.figures_dir / f'samples_epoch_{epoch}.png')
-            save_atomic(slim_checkpoint(epoch, gan.G, cfg, st.noise), mcfg.slim_checkpoint_path(epoch))
+            save_atomic(slim_checkpoint(epoch, gan.G, cfg, st.noise), mcfg.slim_checkpoint_path(epoch), compress=True)
         path = save_atomic(full_checkpoint(epoch, gan.G, gan.D, gan.G_optim, gan.D_optim, st.losses, st.img_list, st.noise, cfg, mcfg, **extra),
                            mcfg.checkpoint_path(epoch))
     barrier()
