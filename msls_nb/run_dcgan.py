@@ -10,7 +10,8 @@ from .config import (TrainingConfig, ModelCheckpointConfig, UserError, UserArgum
 from .device import detect_kind, get_accelerator
 
 # %% auto #0
-__all__ = ['resolve_preset', 'make_configs', 'build_parser', 'run_training', 'train_from_params', 'main']
+__all__ = ['resolve_preset', 'make_configs', 'build_parser', 'run_training', 'train_from_params', 'main', 'data_parser',
+           'data_main']
 
 # %% ../nbs/10_cli.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -97,3 +98,39 @@ def main(argv:list|None=None) -> int:
 # %% ../nbs/10_cli.ipynb #03462580
 #| eval: false
 if __name__ == '__main__': sys.exit(main())
+
+# %% ../nbs/10_cli.ipynb #59fcc668
+def data_parser() -> UserArgumentParser:
+    "The `msls-data` parser: extract, counts, cache."
+    p = UserArgumentParser(prog='msls-data', description='Prepare MSLS for training: extract the downloaded zips, count images, build the packed cache.')
+    sub = p.add_subparsers(dest='command', required=True)
+    e = sub.add_parser('extract', help='unpack msls_<n>.zip batches into the data root (resumable)')
+    e.add_argument('zips', nargs='+', help='zip files, or the folder holding them')
+    e.add_argument('-d', '--dataroot', required=True, help='destination, e.g. /data/imgs/train_val')
+    c = sub.add_parser('counts', help='images per city and subset')
+    c.add_argument('dataroot', nargs='?', default=None, help='MSLS train_val/ or any image folder (default: the sample data)')
+    k = sub.add_parser('cache', help='build (or check) the packed uint8 cache for a training config')
+    k.add_argument('-d', '--dataroot', default=None)
+    k.add_argument('-t', '--train_params', default=None, help='JSON object of TrainingConfig fields (img_size, crop, selection, ...)')
+    k.add_argument('--preset', default='auto')
+    k.add_argument('--device', default='auto', help='only for --preset auto')
+    return p
+
+def data_main(argv:list|None=None) -> int:
+    "Entry point of `msls-data`."
+    from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data
+    try:
+        a = data_parser().parse_args(argv)
+        if a.command == 'extract':
+            reports = extract(a.zips[0] if len(a.zips) == 1 else a.zips, a.dataroot)
+            for r in reports: print(f"{r['zip']}: {r['status']} ({r['extracted']} extracted, {r['skipped']} already there)" + ''.join(f'\n  {c}' for c in r['corrupt']))
+            return 0 if all(r['status'] == 'ok' for r in reports) else 1
+        if a.command == 'counts':
+            print(city_counts(resolve_data_root(a.dataroot)))
+            return 0
+        train_cfg, _, note = make_configs(a.train_params, None, a.preset, a.device, a.dataroot)
+        print(note)
+        print(', '.join(f'{k}={v}' for k, v in prepare_data(train_cfg).items()))
+    except UserError as e:
+        print(f'error: {e}', file=sys.stderr); return 2
+    return 0
