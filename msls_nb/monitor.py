@@ -69,13 +69,13 @@ class MetricLog:
         self.pending, self._t0 = [], time.perf_counter()
         return mean
 
-# %% ../nbs/05a_monitor.ipynb #ea8c6ca3
+# %% ../nbs/05a_monitor.ipynb #4b26c39d
 class TrainingInterrupted(RuntimeError):
     "The run was stopped by SIGTERM after saving its state."
 
 class StopSignal:
     "A flag set by SIGTERM while the loop runs (installed on the main thread only)."
-    def __init__(self): self.requested, self._old, self._group = False, None, None
+    def __init__(self, every:int=10): self.requested, self.every, self._old, self._group, self._calls = False, every, None, None, 0
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGTERM, self._handle)
@@ -85,8 +85,10 @@ class StopSignal:
     def __exit__(self, *exc):
         if self._old is not None: signal.signal(signal.SIGTERM, self._old)
     def should_stop(self) -> bool:
-        "True when any rank was asked to stop."
+        "True when any rank was asked to stop (under DDP the ranks compare notes every `every` calls)."
         if self._group is None: return self.requested
+        self._calls += 1
+        if self._calls % self.every: return False
         flag = torch.tensor([float(self.requested)])
         dist.all_reduce(flag, group=self._group)
         return bool(flag.item() > 0)
