@@ -64,7 +64,7 @@ def cpu_has_fast_bf16() -> bool:
         try: return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
         except Exception: return False
 
-# %% ../nbs/01_device.ipynb #334f5132
+# %% ../nbs/01_device.ipynb #0ca6a78a
 @dataclass(frozen=True)
 class Accelerator:
     "Everything device-specific about a training process."
@@ -112,8 +112,11 @@ class Accelerator:
 
     def to_device(self, x:torch.Tensor) -> torch.Tensor:
         "Move a batch to the device (non-blocking from pinned memory), in the chosen memory format."
-        x = x.to(self.device, non_blocking=self.pin_memory)
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
+        return self.in_memory_format(x.to(self.device, non_blocking=self.pin_memory))
+
+    def in_memory_format(self, x:torch.Tensor) -> torch.Tensor:
+        "`x` laid out as this device wants: channels-last for image batches where chosen, else contiguous."
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x.contiguous()
 
     def prepare(self, module:torch.nn.Module) -> torch.nn.Module:
         "Move a module to the device in the chosen memory format."
