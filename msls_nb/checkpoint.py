@@ -13,10 +13,10 @@ from .config import TrainingConfig, ModelCheckpointConfig, UserError, default_ca
 from .models import Generator, Discriminator, train_config_from_state_dict
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'atomic_path', 'save_atomic', 'unwrap', 'full_checkpoint', 'slim_checkpoint', 'strip_prefixes',
-           'get_checkpoint', 'restore_G_for_inference', 'restore_model', 'checkpoint_train_config', 'load_generator',
-           'list_checkpoints', 'latest_checkpoint', 'parse_s3_uri', 's3_client', 'upload_to_s3', 'download_from_s3',
-           'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4']
+__all__ = ['FORMAT_VERSION', 'atomic_path', 'save_atomic', 'unwrap', 'full_checkpoint', 'slim_checkpoint', 'save_slim_checkpoint',
+           'strip_prefixes', 'get_checkpoint', 'restore_G_for_inference', 'restore_model', 'checkpoint_train_config',
+           'load_generator', 'list_checkpoints', 'latest_checkpoint', 'parse_s3_uri', 's3_client', 'upload_to_s3',
+           'download_from_s3', 'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4']
 
 # %% ../nbs/05_checkpoint.ipynb #25708697
 @contextlib.contextmanager
@@ -43,7 +43,7 @@ def save_atomic(obj, path:str|Path, compress:bool=False # deflate the archive's 
                 for info in zin.infolist(): zout.writestr(info.filename, zin.read(info.filename))
     return Path(path)
 
-# %% ../nbs/05_checkpoint.ipynb #2d2ee423
+# %% ../nbs/05_checkpoint.ipynb #e77041a3
 FORMAT_VERSION = 1
 
 def unwrap(model:nn.Module) -> nn.Module:
@@ -64,6 +64,10 @@ def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, 
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in unwrap(G).state_dict().items()}
     return dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(), format_version=FORMAT_VERSION)
+
+def save_slim_checkpoint(path:str|Path, epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor) -> Path:
+    "Write the slim checkpoint of `G` to `path`: atomically and compressed, as every slim checkpoint is written."
+    return save_atomic(slim_checkpoint(epoch, G, train_cfg, noise), path, compress=True)
 
 # %% ../nbs/05_checkpoint.ipynb #6341b313
 def strip_prefixes(sd:dict) -> dict:
