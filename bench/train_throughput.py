@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from msls_nb.config import make_train_config, PRESETS
 from msls_nb.device import get_accelerator
 from msls_nb.models import Generator, Discriminator, weights_init, train_flops_per_image
-from msls_nb.train import build_gan, dcgan_step
+from msls_nb.step import build_gan, dcgan_step
 
 # Dense peak TFLOP/s by device name fragment: (bf16/fp16 tensor core, fp32 without TF32).
 GPU_PEAKS = {'H200': (989.0, 67.0), 'H100': (989.0, 67.0), 'A100': (312.0, 19.5), 'A10G': (125.0, 31.2), 'L4': (121.0, 30.3),

@@ -9,7 +9,7 @@ from pathlib import Path
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no lock between builders
 import numpy as np
-from .checkpoint import atomic_path
+from .files import atomic_path
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'PackedCache', 'PackedImages']

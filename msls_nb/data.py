@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .config import TrainingConfig, UserError
-from .checkpoint import atomic_path
+from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
 from .cache import PackedCache, settings_key, CACHE_VERSION

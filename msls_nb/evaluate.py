@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from .config import UserError
 from .device import get_accelerator
 from tqdm import tqdm
-from .checkpoint import (atomic_path, get_checkpoint, list_checkpoints, load_generator, make_image_grid,
-                                to_numpy_image, save_gif, save_mp4, save_png)
+from .files import atomic_path, make_image_grid, to_numpy_image, save_gif, save_mp4, save_png
+from .checkpoint import RunState, get_checkpoint, list_checkpoints, generator_from_checkpoint, checkpoint_train_config
 from .data import real_images
 from .slerp import generate, latents, grid_cols, sample_grid, slerp_strip, gen_img_sequence_array
 from .metrics import parzen_nll, swd, image_features, fid_kid_from_features, inception_extractor
@@ -55,8 +55,8 @@ def ema(values, smooth:float # weight of the past in [0, 1): 0 keeps the values,
 
 def _losses(losses_or_ckpt) -> dict:
     x = get_checkpoint(losses_or_ckpt) if isinstance(losses_or_ckpt, (str, Path)) else losses_or_ckpt
-    x = x.get('losses', x)
-    if not isinstance(x, dict) or not {'_G', '_D'} <= set(x):
+    if isinstance(x, dict) and 'epoch' in x: x = RunState.from_checkpoint(x).losses
+    if not isinstance(x, dict) or not {'_G', '_D'} <= set(x) or not len(x['_G']):
         raise UserError("no losses found; pass a full checkpoint (checkpoint_<epoch>.pt, not a slim one) or a dict {'_G': [...], '_D': [...]}")
     return x
 
@@ -193,8 +193,9 @@ def evaluate_run(run_dir:str|Path,                      # the run folder <root>/
     if net is not None: net = net.to(acc.device).eval()
     rows, real_features = load_metrics(out_dir), None
     for epoch, path in tqdm(paths.items(), desc='evaluating epochs', disable=not progress):
-        G = load_generator(path, acc.device)
-        if real is None: real = real_images_for(G.cfg, data_root, n_samples, seed)
+        ckpt = get_checkpoint(path, map_location=acc.device)
+        G = generator_from_checkpoint(ckpt, acc.device)
+        if real is None: real = real_images_for(checkpoint_train_config(ckpt), data_root, n_samples, seed)
         real = real[:n_samples]
         fake = generate(G, latents(len(real), G.nz, seed + 1))
         row = dict(epoch=epoch, n_samples=len(real))
@@ -258,6 +259,6 @@ def run_report(result,                        # the `TrainingResult` of `start_o
     gif = gen_img_sequence_array(model_cfg, G, n_frames=24, Z_size=G.nz, num_rows=3, seed=seed)
     return dict(summary=_summary_md(result, model_cfg),
                 losses=plot_losses(result.losses, smooth=smooth if len(result.losses['_G']) > 50 else 0, path=model_cfg.figures_dir / 'losses.png'),
-                real_vs_fake=real_vs_fake_figure(real_images(G.cfg, n_images, seed=seed), fake, path=model_cfg.figures_dir / 'real_vs_fake.png'),
+                real_vs_fake=real_vs_fake_figure(real_images(result.train_cfg, n_images, seed=seed), fake, path=model_cfg.figures_dir / 'real_vs_fake.png'),
                 progress=show_animation(progress_animation(result.img_list, model_cfg.videos_dir)) if result.img_list else None,
                 slerp=Image(data=strip_png.read_bytes(), format='png'), slerp_gif=gif)

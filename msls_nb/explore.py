@@ -13,8 +13,8 @@ from torch import nn
 from .config import ModelCheckpointConfig, UserError, make_train_config
 from .device import get_accelerator
 from .models import Generator, weights_init
-from .checkpoint import (save_slim_checkpoint, latest_checkpoint, load_generator,
-                                download_from_s3, make_image_grid, to_numpy_image, save_png, save_gif)
+from .files import download_from_s3, make_image_grid, to_numpy_image, save_png, save_gif
+from .checkpoint import save_slim_checkpoint, latest_checkpoint, load_generator
 from .slerp import latents, generate, slerp, latent_path, render_frames
 
 # %% auto #0
@@ -172,7 +172,7 @@ def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, n
     "Write a slim checkpoint of a DCGAN-initialised generator (BatchNorm statistics calibrated) to `root`/`name`/; returns its path."
     cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed)
     torch.manual_seed(seed)
-    G = calibrate_batchnorm(Generator(cfg).apply(weights_init), seed=seed)
+    G = calibrate_batchnorm(Generator.from_config(cfg).apply(weights_init), seed=seed)
     path = ModelCheckpointConfig(name=name, root=str(root)).slim_checkpoint_path(0)
     return save_slim_checkpoint(path, 0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1))
 

@@ -4,26 +4,50 @@
 
 # %% ../nbs/04_models.ipynb #5238d419
 from __future__ import annotations
+import math
 import torch
 from torch import nn
-from .config import TrainingConfig, ConfigError
+from .config import TrainingConfig, ConfigError, IMG_SIZES
 
 # %% auto #0
-__all__ = ['Generator', 'Discriminator', 'weights_init', 'count_parameters', 'train_config_from_state_dict', 'forward_macs',
-           'train_flops_per_image']
+__all__ = ['n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_parameters', 'network_fields_from_state_dict',
+           'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image']
 
 # %% ../nbs/04_models.ipynb #4a38c3fe
+def n_blocks(img_size:int) -> int:
+    "Middle blocks (ConvTranspose/Conv, BatchNorm, ReLU/LeakyReLU) of G and D for an image side: 3 at 64 px."
+    if img_size not in IMG_SIZES: raise ConfigError(f"img_size must be one of {', '.join(map(str, IMG_SIZES))}, got {img_size}")
+    return int(math.log2(img_size)) - 3
+
+def _fields(cfg_or_nz, names:tuple, given:dict) -> dict:
+    "Network fields from keywords, or from a config object passed first (the original package's `Generator64(cfg)`)."
+    if hasattr(cfg_or_nz, 'nz'): return {k: getattr(cfg_or_nz, k) for k in names}
+    return {k: v for k, v in {names[0]: cfg_or_nz, **given}.items()}
+
+# %% ../nbs/04_models.ipynb #3517d197
 class Generator(nn.Module):
     "DCGAN generator: a (B, nz) or (B, nz, 1, 1) latent batch to (B, nc, img_size, img_size) images in [-1, 1]."
-    def __init__(self, cfg:TrainingConfig):
+    def __init__(self, nz:int=100,      # latent size (or a config object holding the fields)
+                 ngf:int=64,            # width: channels of the last hidden layer
+                 nc:int=3,              # image channels
+                 img_size:int=64):      # image side: 32, 64, 128 or 256
         super().__init__()
-        n, ngf = cfg.n_layers, cfg.ngf
-        layers = [nn.ConvTranspose2d(cfg.nz, ngf * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2**n), nn.ReLU(True)]
-        for k in reversed(range(n)):
-            layers += [nn.ConvTranspose2d(ngf * 2**(k+1), ngf * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2**k), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(ngf, cfg.nc, 4, 2, 1, bias=False), nn.Tanh()]
+        f = _fields(nz, ('nz', 'ngf', 'nc', 'img_size'), dict(ngf=ngf, nc=nc, img_size=img_size))
+        self.nz, self.ngf, self.nc, self.img_size = f['nz'], f['ngf'], f['nc'], f['img_size']
+        n, w = n_blocks(self.img_size), self.ngf
+        layers = [nn.ConvTranspose2d(self.nz, w * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 2**n), nn.ReLU(True)]
+        for k in reversed(range(n)):   # state size. (ngf * 2**k) x 2**(n-k+3) x 2**(n-k+3)
+            layers += [nn.ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]   # state size. (nc) x img_size x img_size
         self.main = nn.Sequential(*layers)
-        self.nz, self.cfg = cfg.nz, cfg
+
+    @classmethod
+    def from_config(cls, cfg) -> Generator:
+        "The generator of a `TrainingConfig` (only its network fields are read)."
+        return cls(cfg.nz, cfg.ngf, cfg.nc, cfg.img_size)
+
+    @property
+    def network_fields(self) -> dict: return dict(nz=self.nz, ngf=self.ngf, nc=self.nc, img_size=self.img_size)
 
     def forward(self, z:torch.Tensor) -> torch.Tensor:
         return self.main(z.view(z.shape[0], self.nz, 1, 1))
@@ -31,15 +55,24 @@ class Generator(nn.Module):
 # %% ../nbs/04_models.ipynb #a920002f
 class Discriminator(nn.Module):
     "DCGAN discriminator: (B, nc, img_size, img_size) images to (B,) real/fake logits."
-    def __init__(self, cfg:TrainingConfig):
+    def __init__(self, ndf:int=64,      # width: channels of the first layer (or a config object holding the fields)
+                 nc:int=3,              # image channels
+                 img_size:int=64):      # image side: 32, 64, 128 or 256
         super().__init__()
-        n, ndf = cfg.n_layers, cfg.ndf
-        layers = [nn.Conv2d(cfg.nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        f = _fields(ndf, ('ndf', 'nc', 'img_size'), dict(nc=nc, img_size=img_size))
+        self.ndf, self.nc, self.img_size = f['ndf'], f['nc'], f['img_size']
+        n, w = n_blocks(self.img_size), self.ndf
+        layers = [nn.Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]   # state size. (ndf) x S/2 x S/2
         for k in range(n):
-            layers += [nn.Conv2d(ndf * 2**k, ndf * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2**(k+1)), nn.LeakyReLU(0.2, inplace=True)]
-        layers += [nn.Conv2d(ndf * 2**n, 1, 4, 1, 0, bias=False)]
+            layers += [nn.Conv2d(w * 2**k, w * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**(k+1)),
+                       nn.LeakyReLU(0.2, inplace=True)]
+        layers += [nn.Conv2d(w * 2**n, 1, 4, 1, 0, bias=False)]   # state size. 1 x 1 x 1: one logit
         self.main = nn.Sequential(*layers)
-        self.cfg = cfg
+
+    @classmethod
+    def from_config(cls, cfg) -> Discriminator:
+        "The discriminator of a `TrainingConfig` (only its network fields are read)."
+        return cls(cfg.ndf, cfg.nc, cfg.img_size)
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)
@@ -57,12 +90,16 @@ def count_parameters(model:nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 # %% ../nbs/04_models.ipynb #1b257bd6
-def train_config_from_state_dict(sd:dict, **overrides) -> TrainingConfig:
-    "The `TrainingConfig` (network fields) that produced a generator state dict."
+def network_fields_from_state_dict(sd:dict) -> dict:
+    "`nz`, `ngf`, `nc` and `img_size` of the generator that has state dict `sd` (any `module.` prefix)."
     ws = [v for k, v in sd.items() if k.endswith('weight') and v.dim() == 4]
-    if len(ws) < 3: raise ConfigError(f"not a DCGAN generator state dict: found {len(ws)} convolution weights; expected keys like main.0.weight")
-    nz, ngf, nc = ws[0].shape[0], ws[-1].shape[0], ws[-1].shape[1]
-    return TrainingConfig(**{**dict(nz=nz, ngf=ngf, nc=nc, img_size=2 ** (len(ws) + 1)), **overrides})
+    if len(ws) < 3:
+        raise ConfigError(f"not a DCGAN generator state dict: found {len(ws)} convolution weights; expected keys like main.0.weight")
+    return dict(nz=ws[0].shape[0], ngf=ws[-1].shape[0], nc=ws[-1].shape[1], img_size=2 ** (len(ws) + 1))
+
+def train_config_from_state_dict(sd:dict, **overrides) -> TrainingConfig:
+    "A `TrainingConfig` with the network fields of a generator state dict (defaults elsewhere)."
+    return TrainingConfig(**{**network_fields_from_state_dict(sd), **overrides})
 
 # %% ../nbs/04_models.ipynb #45e86483
 def forward_macs(model:nn.Module, x:torch.Tensor) -> int:
@@ -80,6 +117,6 @@ def forward_macs(model:nn.Module, x:torch.Tensor) -> int:
 def train_flops_per_image(cfg:TrainingConfig) -> dict:
     "Analytic FLOPs of G and D forward passes and of one training step, per image."
     with torch.device('meta'):
-        g = forward_macs(Generator(cfg), torch.zeros(1, cfg.nz))
-        d = forward_macs(Discriminator(cfg), torch.zeros(1, cfg.nc, cfg.img_size, cfg.img_size))
+        g = forward_macs(Generator.from_config(cfg), torch.zeros(1, cfg.nz))
+        d = forward_macs(Discriminator.from_config(cfg), torch.zeros(1, cfg.nc, cfg.img_size, cfg.img_size))
     return dict(G_forward=2 * g, D_forward=2 * d, train_step=2 * (8 * d + 3 * g))

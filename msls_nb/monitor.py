@@ -4,7 +4,7 @@
 
 # %% ../nbs/05a_monitor.ipynb #efccf03f
 from __future__ import annotations
-import signal, threading, time
+import contextlib, math, signal, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -13,8 +13,8 @@ from .config import UserError
 from .device import Accelerator
 
 # %% auto #0
-__all__ = ['METRICS', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted',
-           'StopSignal', 'profile_schedule', 'make_profiler', 'tensorboard_writer']
+__all__ = ['LOSS_HISTORY', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'NonFiniteLossError', 'MetricLog',
+           'TrainingInterrupted', 'StopSignal', 'profile_schedule', 'make_profiler', 'tensorboard_writer']
 
 # %% ../nbs/05a_monitor.ipynb #7d072aad
 def rank() -> int: return dist.get_rank() if dist.is_initialized() else 0
@@ -27,45 +27,58 @@ def log(*args):
     "Print on rank 0 only, flushed (so papermill and log collectors see it at once)."
     if is_main(): print(*args, flush=True)
 
+# %% ../nbs/05a_monitor.ipynb #6ee2b802
+@contextlib.contextmanager
+def process_group(acc:Accelerator):
+    "Join the torchrun job described by the environment for the block (a no-op for one process or a group already joined)."
+    owns = not dist.is_initialized()
+    acc.init_distributed()
+    try: yield
+    finally:
+        if owns and dist.is_initialized(): dist.destroy_process_group()
+
 # %% ../nbs/05a_monitor.ipynb #b543c44f
-METRICS = ('Loss_D', 'Loss_G', 'D(x)', 'D(G(z))_1', 'D(G(z))_2')   # what `msls_nb.train.dcgan_step` returns, in order
+LOSS_HISTORY = {'Loss_D': '_D', 'Loss_G': '_G'}   # metrics kept step by step in the run's loss history
 
 class NonFiniteLossError(RuntimeError):
     "A loss became NaN or infinite: the run stops before saving anything from that point on."
 
 @dataclass
 class MetricLog:
-    "Per-step metrics kept on the device until `flush()`."
+    "Per-step named metrics kept on the device until `flush()`."
     batch_images: int                  # images per step across all ranks
-    losses: dict = field(default_factory=lambda: {'_G': [], '_D': []})
+    losses: dict = field(default_factory=lambda: {'_G': [], '_D': []})   # the run's loss history, extended in place
     writer: object = None              # a TensorBoard SummaryWriter, or None
-    images_seen: int = 0
-    pending: list = field(default_factory=list)
-    last_rate: float = 0.0
+    pending: list = field(default_factory=list)   # (epoch, step, global_step, names, values on the device)
+    last_rate: float = 0.0             # images/s over the last flushed window
     _t0: float = field(default_factory=time.perf_counter)
 
-    def add(self, metrics:torch.Tensor, epoch:int, step:int): self.pending.append((epoch, step, metrics))
+    def add(self, metrics:dict, epoch:int, step:int, global_step:int):
+        "Keep one step's `{name: device tensor}` (one small stack on the device, no host sync)."
+        self.pending.append((epoch, step, global_step, tuple(metrics), torch.stack([v.detach().float() for v in metrics.values()])))
+
     def start_window(self): self._t0 = time.perf_counter()
 
-    def flush(self, n_epochs:int, n_steps:int, echo:bool=True) -> list | None:
-        "Sync pending metrics to the host; returns the window's mean metrics (None if nothing was pending)."
+    def _record(self, epoch, step, global_step, values:dict):
+        bad = {k: v for k, v in values.items() if k in LOSS_HISTORY and not math.isfinite(v)}
+        if bad: raise NonFiniteLossError(f"non-finite loss at epoch {epoch} step {step} ({', '.join(f'{k}={v:.4g}' for k, v in bad.items())}); "
+                                         "nothing after the last checkpoint was saved: lower lr or resume from the last checkpoint")
+        for k, key in LOSS_HISTORY.items():
+            if k in values: self.losses[key].append(values[k])
+        if self.writer is not None:
+            for k, v in values.items(): self.writer.add_scalar(f'train/{k}', v, global_step * self.batch_images)
+
+    def flush(self, n_epochs:int, n_steps:int, echo:bool=True) -> dict | None:
+        "Sync pending metrics to the host; returns the window's mean of each metric (None if nothing was pending)."
         if not self.pending: return None
-        values = torch.stack([m for _, _, m in self.pending]).float().cpu()   # the one host sync
+        values = torch.stack([v for *_, v in self.pending]).cpu()   # the one host sync
         dt = time.perf_counter() - self._t0
-        for (epoch, step, _), row in zip(self.pending, values):
-            if not torch.isfinite(row[:2]).all():
-                raise NonFiniteLossError(f"non-finite loss at epoch {epoch} step {step} (Loss_D={row[0].item():.4g}, Loss_G={row[1].item():.4g}); "
-                                         f"nothing after the last checkpoint was saved: lower lr or resume from the last checkpoint")
-            self.images_seen += self.batch_images
-            self.losses['_D'].append(row[0].item()); self.losses['_G'].append(row[1].item())
-            if self.writer is not None:
-                for name, v in zip(METRICS, row.tolist()): self.writer.add_scalar(f'train/{name}', v, self.images_seen)
+        for (epoch, step, gstep, names, _), row in zip(self.pending, values.tolist()): self._record(epoch, step, gstep, dict(zip(names, row)))
         self.last_rate = len(self.pending) * self.batch_images / max(dt, 1e-9)
-        epoch, step, _ = self.pending[-1]
-        mean = values.mean(0).tolist()
-        if self.writer is not None: self.writer.add_scalar('train/images_per_s', self.last_rate, self.images_seen)
-        if echo: log(f'[{epoch}/{n_epochs}][{step}/{n_steps}] Loss_D: {mean[0]:.4f} Loss_G: {mean[1]:.4f} D(x): {mean[2]:.4f} '
-                     f'D(G(z)): {mean[3]:.4f} / {mean[4]:.4f}  {self.last_rate:,.0f} img/s')
+        epoch, step, gstep, names, _ = self.pending[-1]
+        mean = dict(zip(names, values.mean(0).tolist()))
+        if self.writer is not None: self.writer.add_scalar('train/images_per_s', self.last_rate, gstep * self.batch_images)
+        if echo: log(f'[{epoch}/{n_epochs}][{step}/{n_steps}] ' + ' '.join(f'{k}: {v:.4f}' for k, v in mean.items()) + f'  {self.last_rate:,.0f} img/s')
         self.pending, self._t0 = [], time.perf_counter()
         return mean
 

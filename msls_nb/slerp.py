@@ -4,17 +4,16 @@
 
 # %% ../nbs/07_slerp.ipynb #92110eab
 from __future__ import annotations
-import argparse, math, sys, uuid
+import math, uuid
 from pathlib import Path
 import torch
 from torch import nn
-from .config import ModelCheckpointConfig, UserError, UserArgumentParser
-from .device import get_accelerator
-from .checkpoint import load_generator, make_image_grid, save_png, save_gif, save_mp4
+from .config import ModelCheckpointConfig, UserError
+from .files import make_image_grid, save_gif, save_mp4
 
 # %% auto #0
 __all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'slerp', 'slerp_noise_vect', 'latent_path', 'render_frames',
-           'slerp_strip', 'gen_img_sequence_array', 'generate_parser', 'generate_files', 'generate_main']
+           'slerp_strip', 'gen_img_sequence_array']
 
 # %% ../nbs/07_slerp.ipynb #c320d8a5
 def latents(n:int,      # how many latent vectors
@@ -117,48 +116,3 @@ def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF g
     gif = save_gif(frames, Path(model_cfg.videos_dir) / f'{uuid.uuid4()}-sequence.gif', fps=fps)
     if mp4: save_mp4(frames, gif.with_suffix('.mp4'), fps=fps)
     return gif
-
-# %% ../nbs/07_slerp.ipynb #1ac26b26
-def generate_parser() -> argparse.ArgumentParser:
-    "The arguments of `msls-generate`."
-    p = UserArgumentParser(prog='msls-generate', description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
-    p.add_argument('checkpoint', help='slim or full checkpoint: a local path or s3://bucket/key')
-    p.add_argument('-o', '--output', default=None, help='.png: a grid; .gif or .mp4: a SLERP animation (default grid.png, or slerp.gif with --frames)')
-    p.add_argument('--seed', type=int, default=0, help='seed of the latents (default 0)')
-    p.add_argument('--count', type=int, default=16, help='images per grid or per frame (default 16)')
-    p.add_argument('--frames', type=int, default=None, help='animation frames per segment between keyframes (default 24)')
-    p.add_argument('--keyframes', type=int, default=2, help='random grids the animation passes through (default 2)')
-    p.add_argument('--loop', action='store_true', help='return to the first keyframe (a seamless loop)')
-    p.add_argument('--fps', type=float, default=12.5, help='animation frames per second (default 12.5)')
-    p.add_argument('--nrow', type=int, default=None, help='images per grid row (default: a near-square grid)')
-    p.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps or hpu (default auto)')
-    return p
-
-def _check_args(a):
-    for k in ('count', 'fps', 'nrow', 'frames'):
-        v = getattr(a, k)
-        if v is not None and v <= 0: raise UserError(f"--{k} must be positive, got {v}")
-    if a.keyframes < 2: raise UserError(f"--keyframes must be at least 2, got {a.keyframes}")
-    a.output = Path(a.output or ('slerp.gif' if a.frames else 'grid.png'))
-    if a.output.suffix.lower() not in ('.png', '.gif', '.mp4'): raise UserError(f"--output {a.output} must end in .png (a grid), .gif or .mp4 (an animation)")
-
-def generate_files(a) -> Path:
-    "Do what the parsed `msls-generate` arguments ask; returns the file written."
-    _check_args(a)
-    G = load_generator(a.checkpoint, map_location=get_accelerator(a.device, amp='off').device)
-    kind = a.output.suffix.lower()
-    if kind == '.png': return save_png(sample_grid(G, a.count, a.seed, a.nrow), a.output)
-    keyframes = latents(a.keyframes * a.count, G.nz, a.seed).view(a.keyframes, a.count, G.nz)
-    frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow)
-    if kind == '.gif': return save_gif(frames, a.output, fps=a.fps)
-    out = save_mp4(frames, a.output, fps=a.fps)
-    if out is None: raise UserError(f"writing {a.output} needs imageio-ffmpeg; pip install imageio-ffmpeg, or write a .gif")
-    return out
-
-def generate_main(argv:list[str]|None=None) -> int:
-    "Entry point of `msls-generate`: 0 on success, 2 with one line on stderr for a user's mistake."
-    try: print(generate_files(generate_parser().parse_args(argv)))
-    except UserError as e:
-        print(f"msls-generate: error: {e}", file=sys.stderr)
-        return 2
-    return 0
