@@ -184,6 +184,7 @@ class ModelCheckpointConfig(StrictConfig):
     save_frequency: int = 1       # save checkpoints every this many epochs (and always at the last)
     log_frequency: int = 50       # log a line and TensorBoard scalars every this many batches
     s3_bucket: str | None = None  # upload results to s3://bucket[/prefix]/<name>/ after training
+    keep_last: int | None = None  # keep only the newest this many full checkpoints (every slim one stays); None: keep all
     _where = 'checkpoint_params'
 
     def _validate(self):
@@ -192,6 +193,8 @@ class ModelCheckpointConfig(StrictConfig):
             self._fail('name', f'must be a plain folder name (no slashes), got {self.name!r}')
         for k in ('save_frequency', 'log_frequency'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
+        if self.keep_last is not None and self.keep_last < 1:
+            self._fail('keep_last', f'must be at least 1 (the newest full checkpoint is needed to resume) or null, got {self.keep_last}')
         if self.s3_bucket is not None and not self.s3_bucket.removeprefix('s3://').strip('/'):
             self._fail('s3_bucket', f'must name a bucket, like my-bucket or s3://my-bucket/prefix, got {self.s3_bucket!r}')
 
@@ -205,6 +208,10 @@ class ModelCheckpointConfig(StrictConfig):
     def videos_dir(self) -> Path: return self.run_dir / 'videos'
     def checkpoint_path(self, epoch:int) -> Path: return self.run_dir / f'checkpoint_{epoch}.pt'
     def slim_checkpoint_path(self, epoch:int) -> Path: return self.run_dir / f'slim_checkpoint_{epoch}.pt'
+    @property
+    def lock_path(self) -> Path: return self.run_dir / '.msls-run.lock'
+    @property
+    def plan_path(self) -> Path: return self.run_dir / 'run_plan.json'
 
 # %% ../nbs/00_config.ipynb #eefc6f44
 PRESETS = {

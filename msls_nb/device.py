@@ -148,6 +148,17 @@ class Accelerator:
         torch.manual_seed(seed)
         if self.kind == 'cuda': torch.cuda.manual_seed_all(seed)
 
+    def rng_state(self) -> dict:
+        "The host's and this device's random generator states (to continue a run exactly where it stopped)."
+        state = dict(cpu=torch.get_rng_state())
+        if self.kind == 'cuda': state['cuda'] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def set_rng_state(self, state:dict):
+        "Restore what `rng_state` returned."
+        torch.set_rng_state(state['cpu'])
+        if self.kind == 'cuda' and 'cuda' in state: torch.cuda.set_rng_state(state['cuda'], self.device)
+
     def describe(self) -> dict:
         "The choices made, for the run summary."
         return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler, channels_last=self.channels_last,

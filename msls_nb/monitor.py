@@ -13,8 +13,9 @@ from .config import UserError
 from .device import Accelerator
 
 # %% auto #0
-__all__ = ['LOSS_HISTORY', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'NonFiniteLossError', 'MetricLog',
-           'TrainingInterrupted', 'StopSignal', 'profile_schedule', 'make_profiler', 'tensorboard_writer']
+__all__ = ['LOSS_HISTORY', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'run_on_main',
+           'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal', 'profile_schedule', 'make_profiler',
+           'tensorboard_writer']
 
 # %% ../nbs/05a_monitor.ipynb #7d072aad
 def rank() -> int: return dist.get_rank() if dist.is_initialized() else 0
@@ -27,7 +28,7 @@ def log(*args):
     "Print on rank 0 only, flushed (so papermill and log collectors see it at once)."
     if is_main(): print(*args, flush=True)
 
-# %% ../nbs/05a_monitor.ipynb #6ee2b802
+# %% ../nbs/05a_monitor.ipynb #cdb5e687
 @contextlib.contextmanager
 def process_group(acc:Accelerator):
     "Join the torchrun job described by the environment for the block (a no-op for one process or a group already joined)."
@@ -36,6 +37,20 @@ def process_group(acc:Accelerator):
     try: yield
     finally:
         if owns and dist.is_initialized(): dist.destroy_process_group()
+
+# %% ../nbs/05a_monitor.ipynb #c1c063a4
+def run_on_main(fn, *args, **kwargs):
+    "Run `fn` on rank 0 only; every rank gets its result, or raises the exception it raised."
+    result, error = None, None
+    if is_main():
+        try: result = fn(*args, **kwargs)
+        except Exception as e: error = e
+    if dist.is_initialized():
+        box = [result, error]
+        dist.broadcast_object_list(box, src=0)
+        result, error = box
+    if error is not None: raise error
+    return result
 
 # %% ../nbs/05a_monitor.ipynb #b543c44f
 LOSS_HISTORY = {'Loss_D': '_D', 'Loss_G': '_G'}   # metrics kept step by step in the run's loss history

@@ -17,7 +17,7 @@ from .files import StorageError, save_png, save_gif, save_mp4
 __all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'generate', 'generate_main', 'data_parser',
            'data_command', 'data_main']
 
-# %% ../nbs/10_cli.ipynb #24b13eb5
+# %% ../nbs/10_cli.ipynb #2b73ea0d
 def run_command(prog:str, fn) -> int:
     "Run `fn()`; 0 (or what it returns) on success, else one line on stderr and the exit status of the failure."
     from msls_nb.monitor import NonFiniteLossError, TrainingInterrupted
@@ -36,6 +36,8 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
                    help='JSON object of TrainingConfig fields: nc, nz, ngf, ndf, lr, beta1, beta2, batch_size, img_size, weight_decay, ...')
     p.add_argument('-se', '--s_epoch', default='0', help='0: new run; N: resume after checkpoint_N.pt; -1 or auto: the newest checkpoint')
     p.add_argument('-ne', '--n_epoch', type=int, default=16, help='epochs to train in this invocation (default 16)')
+    p.add_argument('--end_epoch', type=int, default=None,
+                   help='train until this epoch, counted from the run\'s start (instead of --n_epoch more); elastic jobs keep it across restarts')
     p.add_argument('-d', '--dataroot', default=None, help='MSLS train_val/ folder or any image folder (default: the embedded sample data)')
     p.add_argument('-log', '--logging', default='True', help='TensorBoard scalars under <run>/events (True/False)')
     p.add_argument('-prof', '--profile', default='False', help='torch.profiler traces of the first epoch (True/False)')
@@ -55,7 +57,8 @@ def train(a:argparse.Namespace):
     logging, profile = str2bool(a.logging, '--logging'), str2bool(a.profile, '--profile')
     train_cfg, model_cfg, note = make_configs(a.train_params, a.checkpoint_params, a.preset, a.device, a.dataroot, a.seed, a.s3_bucket)
     log(note)
-    start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device, progress=progress)
+    start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device, progress=progress,
+                                 end_epoch=a.end_epoch)
 
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."
@@ -83,7 +86,7 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps or hpu (default auto)')
     return p
 
-# %% ../nbs/10_cli.ipynb #08bda3ad
+# %% ../nbs/10_cli.ipynb #3fc7c763
 def _check_generate_args(a):
     for k in ('count', 'fps', 'nrow', 'frames'):
         v = getattr(a, k)
@@ -129,7 +132,7 @@ def data_parser() -> UserArgumentParser:
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
     return p
 
-# %% ../nbs/10_cli.ipynb #166278ad
+# %% ../nbs/10_cli.ipynb #832e569e
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
     from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data

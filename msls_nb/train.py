@@ -4,24 +4,27 @@
 
 # %% ../nbs/06_train.ipynb #228e7f98
 from __future__ import annotations
-import contextlib, os, shutil, time
+import contextlib, json, os, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .config import TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset, in_sagemaker_job
 from .device import Accelerator, get_accelerator, local_rank, detect_kind
 from .models import count_parameters
-from .files import make_image_grid, save_png, save_atomic, upload_to_s3, atomic_path
+from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock, remove_leftovers,
+                           StorageError)
 from .data import TrainData, make_train_data, prepare_data
-from .checkpoint import RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config, list_checkpoints, save_slim_checkpoint, unwrap
-from .monitor import (rank, world_size, is_main, barrier, log, process_group, MetricLog, TrainingInterrupted, StopSignal,
-                             make_profiler, tensorboard_writer)
+from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config, list_checkpoints,
+                                save_slim_checkpoint, prune_full_checkpoints, unwrap)
+from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog, TrainingInterrupted,
+                             StopSignal, make_profiler, tensorboard_writer)
 from .step import GAN, build_gan, dcgan_step
 
 # %% auto #0
-__all__ = ['MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch', 'resume_point', 'check_resumable',
-           'Run', 'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch',
-           'render_fixed_noise', 'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
+__all__ = ['MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch', 'restarted_by_torchrun',
+           'resume_point', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder', 'plan_end_epoch',
+           'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch', 'render_fixed_noise',
+           'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -33,7 +36,7 @@ def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]
     why = 'no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu' else f'{kind} found'
     return chosen, f'preset auto -> {chosen} ({why})'
 
-# %% ../nbs/06_train.ipynb #06bf3be9
+# %% ../nbs/06_train.ipynb #8049bf4a
 def make_configs(train_params=None,        # JSON string/dict of TrainingConfig fields (None values: not given)
                  checkpoint_params=None,   # JSON string/dict of ModelCheckpointConfig fields (None values: not given)
                  preset:str|None='auto', device:str='auto', dataroot:str|None=None, seed:int|None=None,
@@ -61,11 +64,13 @@ def check_n_epoch(n_epoch) -> int:
         raise UserError(f"n_epoch must be a positive number of epochs to train, got {n_epoch!r}")
     return n_epoch
 
-# %% ../nbs/06_train.ipynb #5f535fba
+# %% ../nbs/06_train.ipynb #07001310
+def restarted_by_torchrun() -> bool: return int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
+
 def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
     "The checkpoint to resume from, or None for a new run."
     s_epoch, found = parse_s_epoch(s_epoch), list_checkpoints(model_cfg.run_dir)
-    if s_epoch == 0 and in_sagemaker_job(): s_epoch = -1
+    if s_epoch == 0 and (in_sagemaker_job() or restarted_by_torchrun()): s_epoch = -1
     if s_epoch == -1: return found[max(found)] if found else None
     if s_epoch == 0:
         if found: raise UserError(f"{model_cfg.run_dir} already holds checkpoints up to epoch {max(found)}; resume with s_epoch "
@@ -77,7 +82,7 @@ def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
                         "or 0 for a new run")
     return found[s_epoch]
 
-# %% ../nbs/06_train.ipynb #b0277b63
+# %% ../nbs/06_train.ipynb #5d309ed7
 MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
@@ -88,7 +93,32 @@ def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
         raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
 
-# %% ../nbs/06_train.ipynb #ec707e49
+# %% ../nbs/06_train.ipynb #de88e5a6
+def _usable(path:Path) -> tuple[dict | None, str]:
+    "`(checkpoint, '')` if the file at `path` can resume a run, else `(None, why not)`."
+    try:
+        ckpt = get_checkpoint(path)
+        check_full_checkpoint(ckpt, path)
+        return ckpt, ''
+    except UserError as e: return None, str(e)
+
+def load_resume_checkpoint(model_cfg:ModelCheckpointConfig, s_epoch) -> tuple[Path | None, dict | None]:
+    "The checkpoint to resume from and its contents; asked for the newest, the newest one that works."
+    path = resume_point(model_cfg, s_epoch)
+    if path is None: return None, None
+    found = list_checkpoints(model_cfg.run_dir)
+    asked = next(e for e, p in found.items() if p == path)
+    newest = asked == max(found) and parse_s_epoch(s_epoch) <= 0   # -1/auto, or a SageMaker or torchrun restart
+    for e in (sorted(found, reverse=True) if newest else [asked]):
+        ckpt, why = _usable(found[e])
+        if ckpt is not None: return found[e], ckpt
+        if newest: log(f'warning: skipping {found[e].name}: {why}')
+    if newest: raise UserError(f"no checkpoint in {model_cfg.run_dir} can resume the run; start a new run (s_epoch 0) or choose another run name")
+    good = next((e for e in sorted(found, reverse=True) if e != asked and _usable(found[e])[0] is not None), None)
+    fix = f'resume from the newest good one with s_epoch {good}' if good else 'start a new run (s_epoch 0) or choose another run name'
+    raise UserError(f'{why}; {fix}')
+
+# %% ../nbs/06_train.ipynb #a40549ac
 @dataclass
 class Run:
     "An open run: its configs, device, state, data and networks, and the epochs this invocation trains."
@@ -108,7 +138,34 @@ class Run:
     @property
     def batch_images(self) -> int: return self.train_cfg.batch_size * world_size()
 
-# %% ../nbs/06_train.ipynb #087df5ed
+# %% ../nbs/06_train.ipynb #85dcb62c
+@contextlib.contextmanager
+def claim_run_folder(model_cfg:ModelCheckpointConfig):
+    "Rank 0 holds the run folder's lock for the block and removes leftovers of killed writers; every rank fails if it cannot."
+    with contextlib.ExitStack() as held:
+        def claim():
+            held.enter_context(exclusive_lock(model_cfg.lock_path, f'run folder {model_cfg.run_dir}'))
+            gone = remove_leftovers(model_cfg.run_dir, all_dead=True)   # only the lock holder writes here
+            gone += [p for d in (model_cfg.figures_dir, model_cfg.videos_dir) for p in remove_leftovers(d)]
+            if gone: log(f"removed {len(gone)} temporary file(s) of an interrupted save: {', '.join(p.name for p in gone)}")
+        run_on_main(claim)
+        yield
+
+# %% ../nbs/06_train.ipynb #8a6c08c0
+def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int, end_epoch:int|None=None) -> int:
+    "The last epoch to train: `end_epoch`, else `n_epoch` after `state`; a torchrun restart keeps its first attempt's."
+    run_id, plan = os.environ.get('TORCHELASTIC_RUN_ID'), None
+    if restarted_by_torchrun() and model_cfg.plan_path.is_file():
+        plan = json.loads(model_cfg.plan_path.read_text())
+        if plan.get('torchelastic_run_id') == run_id: return plan['end_epoch']
+    end = end_epoch if end_epoch is not None else state.epoch + n_epoch
+    if end <= state.epoch: raise UserError(f"end_epoch {end} is not after epoch {state.epoch}, where the run resumes; ask for a later epoch")
+    def record():
+        with atomic_path(model_cfg.plan_path) as tmp: tmp.write_text(json.dumps(dict(end_epoch=end, torchelastic_run_id=run_id)))
+    run_on_main(record)
+    return end
+
+# %% ../nbs/06_train.ipynb #114cc9b8
 def fixed_noise(nz:int, seed:int, n:int=64) -> torch.Tensor:
     "The run's fixed latent batch (the same on every machine for a seed)."
     return torch.randn(n, nz, 1, 1, generator=torch.Generator().manual_seed(seed))
@@ -123,20 +180,20 @@ def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
                         "lower batch_size or select more images")
     return data
 
-# %% ../nbs/06_train.ipynb #801efb31
-def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int, s_epoch, acc:Accelerator) -> Run:
-    "Phase 1: the resume point and its state, the data and the networks."
-    path = resume_point(model_cfg, s_epoch)
-    ckpt = get_checkpoint(path) if path else None
+# %% ../nbs/06_train.ipynb #bd1c4327
+def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int, s_epoch, acc:Accelerator,
+             end_epoch:int|None=None) -> Run:
+    "Phase 1: the resume point and its state, the last epoch, the data and the networks."
+    path, ckpt = load_resume_checkpoint(model_cfg, s_epoch)
     if ckpt is not None: check_resumable(ckpt, train_cfg, path)
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState(noise=fixed_noise(train_cfg.nz, train_cfg.seed))
+    end = plan_end_epoch(model_cfg, state, n_epoch, end_epoch)
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt)
-    return Run(train_cfg, model_cfg, acc, state, data, gan, state.epoch + n_epoch, path, path if path and not state.step else None,
-               acc.grad_scaler())
+    return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None, acc.grad_scaler())
 
-# %% ../nbs/06_train.ipynb #3915c013
+# %% ../nbs/06_train.ipynb #97834b57
 def run_summary(run:Run) -> dict:
     "Every choice the run made, for the log and the notebook."
     c, G, D = run.train_cfg, unwrap(run.gan.G), unwrap(run.gan.D)
@@ -145,22 +202,33 @@ def run_summary(run:Run) -> dict:
                 batches_per_epoch=run.data.batches_per_epoch, run_dir=str(run.model_cfg.run_dir),
                 **{f'data_{k}': v for k, v in run.data.describe().items()})
 
-# %% ../nbs/06_train.ipynb #d339caf5
+# %% ../nbs/06_train.ipynb #1ded6af0
 def epoch_seed(seed:int, epoch:int, rank:int) -> int: return (seed * 1_000_003 + epoch * 1_009 + rank) % 2**63
 
+def _gather_rng_states(acc:Accelerator) -> list:
+    "Every rank's random generator states, in rank order (on every rank)."
+    states = [acc.rng_state()]
+    if torch.distributed.is_initialized():
+        states = [None] * world_size()
+        torch.distributed.all_gather_object(states, acc.rng_state())
+    return states
+
 def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog):
-    "Save the epoch in progress after SIGTERM, then stop the run."
+    "Save the epoch in progress after SIGTERM, with the random states to continue it exactly, then stop the run."
     mlog.flush(run.end_epoch, run.data.batches_per_epoch, echo=False)
     run.state.epoch, run.state.step = epoch - 1, step
+    run.state.loop['rng'] = _gather_rng_states(run.acc)
     saved = save_checkpoints(run, partial=True)
     raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
                               f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1")
 
-# %% ../nbs/06_train.ipynb #67982438
+# %% ../nbs/06_train.ipynb #8da6bb81
 def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lambda: None):
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
     st, n = run.state, run.data.batches_per_epoch
     run.acc.manual_seed(epoch_seed(run.train_cfg.seed, epoch, rank()))
+    rng = st.loop.pop('rng', None)
+    if st.step and rng is not None and len(rng) == world_size(): run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
     start, st.step = st.step, 0
     for i, real in enumerate(run.data.batches(epoch, start), start=start + 1):
         metrics = dcgan_step(run.gan, real, run.acc, run.scaler)
@@ -172,7 +240,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
     mlog.flush(run.end_epoch, n, echo=epoch == run.end_epoch)   # host sync before saving: a non-finite loss stops here
     st.epoch = epoch
 
-# %% ../nbs/06_train.ipynb #15b0f9cb
+# %% ../nbs/06_train.ipynb #3c1fa65d
 def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -> torch.Tensor:
     "A uint8 grid of the generator's images for the fixed noise, as training sees them (BatchNorm on batch statistics)."
     G = unwrap(G)
@@ -180,24 +248,33 @@ def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -
     with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
-# %% ../nbs/06_train.ipynb #724a229f
+# %% ../nbs/06_train.ipynb #8df27e50
 def _share_batchnorm_statistics(gan:GAN):
     "Under DDP every rank keeps rank 0's BatchNorm statistics, as saved."
     if not torch.distributed.is_initialized(): return
     for b in [*unwrap(gan.G).buffers(), *unwrap(gan.D).buffers()]: torch.distributed.broadcast(b, 0)
 
+def _write_checkpoints(run:Run, partial:bool) -> Path:
+    "Rank 0's part of `save_checkpoints`: the full checkpoint first, then the rest; a failed write names what was kept."
+    st, mc, g, path = run.state, run.model_cfg, run.gan, None
+    if not partial: st.img_list.append(render_fixed_noise(g.G, st.noise, run.acc))
+    try:
+        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc), mc.checkpoint_path(st.file_epoch))
+        if partial: return path
+        save_png(st.img_list[-1], mc.figures_dir / f'samples_epoch_{st.epoch}.png')
+        save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G, run.train_cfg, st.noise)
+    except StorageError as e:
+        newest = path or run.checkpoint
+        kept = f'the newest complete checkpoint is {newest}' if newest else 'no complete checkpoint was written yet'
+        raise StorageError(e.path, e.reason, f'{kept}; free space (or fix the folder), then resume with s_epoch -1') from None
+    prune_full_checkpoints(mc.run_dir, mc.keep_last)
+    return path
+
 def save_checkpoints(run:Run, partial:bool=False) -> Path | None:
     "Phase 3: rank 0 writes the full checkpoint, then (at an epoch end) the sample grid and the slim checkpoint."
     _share_batchnorm_statistics(run.gan)
-    path, st, mc, g = None, run.state, run.model_cfg, run.gan
-    if is_main():
-        if not partial: st.img_list.append(render_fixed_noise(g.G, st.noise, run.acc))
-        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc), mc.checkpoint_path(st.file_epoch))
-        if not partial:
-            save_png(st.img_list[-1], mc.figures_dir / f'samples_epoch_{st.epoch}.png')
-            save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G, run.train_cfg, st.noise)
-            run.checkpoint = path
-    barrier()
+    path = run_on_main(_write_checkpoints, run, partial)
+    if not partial: run.checkpoint = path
     return path
 
 # %% ../nbs/06_train.ipynb #200b252d
@@ -219,7 +296,7 @@ class TrainingResult:
     uploaded: list = field(default_factory=list)
     global_step: int = 0            # training steps since the run began
 
-# %% ../nbs/06_train.ipynb #4600ac73
+# %% ../nbs/06_train.ipynb #fbc0f56b
 def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
     "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the slim checkpoint to SageMaker's model folder."
     if not is_main() or result.slim_checkpoint is None: return
@@ -239,11 +316,25 @@ def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> Trainin
     _publish(result, run.model_cfg, s3_bucket if s3_bucket is not None else run.model_cfg.s3_bucket)
     return result
 
-# %% ../nbs/06_train.ipynb #82f926e0
+# %% ../nbs/06_train.ipynb #64cc1b36
 def _progress_bar(run:Run, enabled:bool):
     from tqdm.auto import tqdm
     n = run.data.batches_per_epoch
     return tqdm(total=(run.end_epoch - run.state.epoch) * n, initial=run.state.step, unit='batch', disable=not (enabled and is_main()))
+
+def _watch(run:Run, stack:contextlib.ExitStack, logging:bool, profile:bool, progress:bool) -> tuple:
+    "The stop signal, the metric log and the per-step callback of a run, closed by `stack` however the run ends."
+    stop, bar = stack.enter_context(StopSignal()), stack.enter_context(_progress_bar(run, progress))
+    writer = tensorboard_writer(run.model_cfg.events_dir, logging)
+    if writer is not None: stack.callback(writer.close)
+    n = run.data.batches_per_epoch - run.state.step
+    prof = stack.enter_context(make_profiler(run.acc, run.model_cfg.events_dir, n)) if profile and is_main() else None
+    mlog = MetricLog(run.batch_images, run.state.losses, writer)
+    def on_step():
+        if prof: prof.step()
+        bar.update(1)
+        bar.set_postfix_str(f'{mlog.last_rate:,.0f} img/s', refresh=False)
+    return stop, mlog, bar, on_step
 
 def _is_save_epoch(run:Run, epoch:int) -> bool: return epoch % run.model_cfg.save_frequency == 0 or epoch == run.end_epoch
 
@@ -257,22 +348,17 @@ def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckp
                                  device:str='auto',          # 'auto', 'hpu', 'cuda', 'mps' or 'cpu'
                                  accelerator:Accelerator|None=None,  # overrides `device`
                                  progress:bool=True,         # tqdm progress bar (notebook-aware)
+                                 end_epoch:int|None=None,    # train until this epoch (absolute) instead of n_epoch more
                                 ) -> TrainingResult:
     "Train a DCGAN (new or resumed) and return what it produced."
     n_epoch, acc = check_n_epoch(n_epoch), accelerator or get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
     with process_group(acc), contextlib.ExitStack() as stack:
-        run = open_run(train_cfg, model_cfg, n_epoch, s_epoch, acc)
+        stack.enter_context(claim_run_folder(model_cfg))
+        run = open_run(train_cfg, model_cfg, n_epoch, s_epoch, acc, end_epoch)
         summary = run_summary(run)
         log(f"{'resuming from ' + str(run.resumed_from) if run.resumed_from else 'new run'}: " + ', '.join(f'{k}={v}' for k, v in summary.items()))
-        stop, bar = stack.enter_context(StopSignal()), stack.enter_context(_progress_bar(run, progress))
-        writer = tensorboard_writer(model_cfg.events_dir, logging)
-        if writer is not None: stack.callback(writer.close)
-        prof = stack.enter_context(make_profiler(acc, model_cfg.events_dir, run.data.batches_per_epoch - run.state.step)) if profile and is_main() else None
-        mlog, trained_s, steps_before = MetricLog(run.batch_images, run.state.losses, writer), 0.0, run.state.global_step
-        def on_step():
-            if prof: prof.step()
-            bar.update(1)
-            bar.set_postfix_str(f'{mlog.last_rate:,.0f} img/s', refresh=False)
+        stop, mlog, bar, on_step = _watch(run, stack, logging, profile, progress)
+        trained_s, steps_before = 0.0, run.state.global_step
         for epoch in range(run.first_epoch, run.end_epoch + 1):
             bar.set_description(f'epoch {epoch}/{run.end_epoch}')
             t0 = time.perf_counter()
