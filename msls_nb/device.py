@@ -11,7 +11,7 @@ from .config import UserError
 
 # %% auto #0
 __all__ = ['DEVICE_KINDS', 'hpu_available', 'detect_kind', 'default_amp', 'cpu_has_fast_bf16', 'Accelerator', 'local_rank',
-           'get_accelerator', 'habana_stand_in']
+           'get_accelerator', 'elastic_round', 'elastic_round_store', 'habana_stand_in']
 
 # %% ../nbs/01_device.ipynb #c5e2c789
 DEVICE_KINDS = ('hpu', 'cuda', 'mps', 'cpu')
@@ -135,7 +135,10 @@ class Accelerator:
         if dist.is_initialized() or int(os.environ.get('WORLD_SIZE', '1')) <= 1: return
         if self.kind == 'hpu': importlib.import_module('habana_frameworks.torch.distributed.hccl')
         if self.kind == 'cuda': torch.cuda.set_device(self.device)
-        dist.init_process_group(backend=self.dist_backend)
+        store = _elastic_store() if os.environ.get('TORCHELASTIC_USE_AGENT_STORE') == 'True' else None
+        if store is None: dist.init_process_group(backend=self.dist_backend)
+        else: dist.init_process_group(backend=self.dist_backend, store=store, rank=int(os.environ['RANK']),
+                                      world_size=int(os.environ['WORLD_SIZE']))
 
     def profiler_activities(self) -> list:
         "torch.profiler activities for this device (the host CPU plus the accelerator where torch knows it)."
@@ -184,6 +187,45 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     return Accelerator(kind, dev, amp, channels_last, optimizer_impl, cudnn_benchmark=kind == 'cuda')
+
+# %% ../nbs/01_device.ipynb #8bb3cdd5
+def elastic_round() -> int:
+    "Which start of the workers of this torchrun job this is: 1 the first, 2+ after a restart (0 outside an elastic job)."
+    return int(os.environ.get('MSLS_NB_ELASTIC_ROUND', '0'))
+
+def elastic_round_store(rank:int, world_size:int, agent_addr:str, agent_port:int, run_id:str='none', timeout:float=600.0):
+    "`(store, round)`: a fresh `TCPStore` for this round of torchrun workers (see above), and the round's number."
+    import json, socket, time
+    from datetime import timedelta
+    from torch.distributed import TCPStore
+    agent = TCPStore(agent_addr, agent_port, is_master=False, timeout=timedelta(seconds=timeout))
+    key = f'msls_nb/{run_id}/round_store'
+    if rank == 0:
+        store = TCPStore('0.0.0.0', 0, world_size, is_master=True, timeout=timedelta(seconds=timeout), wait_for_workers=False)
+        token, n = os.urandom(8).hex(), agent.add(f'msls_nb/{run_id}/rounds', 1)
+        store.set('msls_nb/token', token)
+        agent.set(key, json.dumps([socket.getfqdn(), store.port, token, n]))
+        return store, n
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        host, port, token, n = json.loads(agent.get(key))
+        try:
+            socket.create_connection((host, port), timeout=2).close()   # a dead round's store refuses at once, quietly
+            store = TCPStore(host, port, world_size, is_master=False, timeout=timedelta(seconds=2))
+            if store.get('msls_nb/token').decode() == token:
+                store.set_timeout(timedelta(seconds=timeout))
+                return store, n
+        except Exception: pass
+        time.sleep(0.2)
+    raise RuntimeError(f'no store of this round appeared in {timeout:.0f} s (rank 0 did not start?)')
+
+def _elastic_store() -> tuple:
+    "The round store of this process, from torchrun's environment; records the round (see `elastic_round`)."
+    e = os.environ
+    store, n = elastic_round_store(int(e['RANK']), int(e['WORLD_SIZE']), e['MASTER_ADDR'], int(e['MASTER_PORT']),
+                                   e.get('TORCHELASTIC_RUN_ID', 'none'))
+    e['MSLS_NB_ELASTIC_ROUND'] = str(n)
+    return store
 
 # %% ../nbs/01_device.ipynb #0ec9e927
 @contextlib.contextmanager

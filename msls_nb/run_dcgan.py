@@ -17,7 +17,7 @@ from .files import StorageError, save_png, save_gif, save_mp4
 __all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'generate', 'generate_main', 'data_parser',
            'data_command', 'data_main']
 
-# %% ../nbs/10_cli.ipynb #2b73ea0d
+# %% ../nbs/10_cli.ipynb #a63e904b
 def run_command(prog:str, fn) -> int:
     "Run `fn()`; 0 (or what it returns) on success, else one line on stderr and the exit status of the failure."
     from msls_nb.monitor import NonFiniteLossError, TrainingInterrupted
@@ -50,20 +50,20 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
 
 # %% ../nbs/10_cli.ipynb #2c4966f6
 def train(a:argparse.Namespace):
-    "Train as the parsed `msls-train` arguments ask."
+    "Train as the parsed `msls-train` arguments ask; returns the `TrainingResult`."
     from msls_nb.train import make_configs, start_or_resume_training_run
     from msls_nb.monitor import log
     progress = sys.stderr.isatty() if a.progress == 'auto' else str2bool(a.progress, '--progress')
     logging, profile = str2bool(a.logging, '--logging'), str2bool(a.profile, '--profile')
     train_cfg, model_cfg, note = make_configs(a.train_params, a.checkpoint_params, a.preset, a.device, a.dataroot, a.seed, a.s3_bucket)
     log(note)
-    start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device, progress=progress,
-                                 end_epoch=a.end_epoch)
+    return start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device, progress=progress,
+                                        end_epoch=a.end_epoch)
 
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."
     prog = 'msls-train' if sys.argv and sys.argv[0].endswith('msls-train') else 'python -m msls_nb.run_dcgan'
-    return run_command(prog, lambda: train(build_parser(prog).parse_args(argv)))
+    return run_command(prog, lambda: train(build_parser(prog).parse_args(argv)) and 0)
 
 # %% ../nbs/10_cli.ipynb #03462580
 #| eval: false
@@ -86,7 +86,7 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps or hpu (default auto)')
     return p
 
-# %% ../nbs/10_cli.ipynb #3fc7c763
+# %% ../nbs/10_cli.ipynb #0274e822
 def _check_generate_args(a):
     for k in ('count', 'fps', 'nrow', 'frames'):
         v = getattr(a, k)
@@ -132,7 +132,7 @@ def data_parser() -> UserArgumentParser:
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
     return p
 
-# %% ../nbs/10_cli.ipynb #832e569e
+# %% ../nbs/10_cli.ipynb #53c726bd
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
     from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .config import TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset, in_sagemaker_job
-from .device import Accelerator, get_accelerator, local_rank, detect_kind
+from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
 from .models import count_parameters
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock, remove_leftovers,
                            StorageError)
@@ -36,7 +36,7 @@ def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]
     why = 'no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu' else f'{kind} found'
     return chosen, f'preset auto -> {chosen} ({why})'
 
-# %% ../nbs/06_train.ipynb #8049bf4a
+# %% ../nbs/06_train.ipynb #a77a8cbd
 def make_configs(train_params=None,        # JSON string/dict of TrainingConfig fields (None values: not given)
                  checkpoint_params=None,   # JSON string/dict of ModelCheckpointConfig fields (None values: not given)
                  preset:str|None='auto', device:str='auto', dataroot:str|None=None, seed:int|None=None,
@@ -64,8 +64,10 @@ def check_n_epoch(n_epoch) -> int:
         raise UserError(f"n_epoch must be a positive number of epochs to train, got {n_epoch!r}")
     return n_epoch
 
-# %% ../nbs/06_train.ipynb #07001310
-def restarted_by_torchrun() -> bool: return int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
+# %% ../nbs/06_train.ipynb #18c6c226
+def restarted_by_torchrun() -> bool:
+    "True in workers that torchrun started again after a failure (`TORCHELASTIC_RESTART_COUNT` misses some: see `elastic_round`)."
+    return elastic_round() > 1 or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
 
 def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
     "The checkpoint to resume from, or None for a new run."
@@ -82,7 +84,7 @@ def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
                         "or 0 for a new run")
     return found[s_epoch]
 
-# %% ../nbs/06_train.ipynb #5d309ed7
+# %% ../nbs/06_train.ipynb #effc406d
 MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
@@ -93,7 +95,7 @@ def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
         raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
 
-# %% ../nbs/06_train.ipynb #de88e5a6
+# %% ../nbs/06_train.ipynb #d591a0db
 def _usable(path:Path) -> tuple[dict | None, str]:
     "`(checkpoint, '')` if the file at `path` can resume a run, else `(None, why not)`."
     try:
@@ -118,7 +120,7 @@ def load_resume_checkpoint(model_cfg:ModelCheckpointConfig, s_epoch) -> tuple[Pa
     fix = f'resume from the newest good one with s_epoch {good}' if good else 'start a new run (s_epoch 0) or choose another run name'
     raise UserError(f'{why}; {fix}')
 
-# %% ../nbs/06_train.ipynb #a40549ac
+# %% ../nbs/06_train.ipynb #4f116e53
 @dataclass
 class Run:
     "An open run: its configs, device, state, data and networks, and the epochs this invocation trains."
@@ -138,7 +140,7 @@ class Run:
     @property
     def batch_images(self) -> int: return self.train_cfg.batch_size * world_size()
 
-# %% ../nbs/06_train.ipynb #85dcb62c
+# %% ../nbs/06_train.ipynb #ec583910
 @contextlib.contextmanager
 def claim_run_folder(model_cfg:ModelCheckpointConfig):
     "Rank 0 holds the run folder's lock for the block and removes leftovers of killed writers; every rank fails if it cannot."
@@ -151,7 +153,7 @@ def claim_run_folder(model_cfg:ModelCheckpointConfig):
         run_on_main(claim)
         yield
 
-# %% ../nbs/06_train.ipynb #8a6c08c0
+# %% ../nbs/06_train.ipynb #3c67c527
 def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int, end_epoch:int|None=None) -> int:
     "The last epoch to train: `end_epoch`, else `n_epoch` after `state`; a torchrun restart keeps its first attempt's."
     run_id, plan = os.environ.get('TORCHELASTIC_RUN_ID'), None
@@ -165,7 +167,7 @@ def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int,
     run_on_main(record)
     return end
 
-# %% ../nbs/06_train.ipynb #114cc9b8
+# %% ../nbs/06_train.ipynb #076b88bb
 def fixed_noise(nz:int, seed:int, n:int=64) -> torch.Tensor:
     "The run's fixed latent batch (the same on every machine for a seed)."
     return torch.randn(n, nz, 1, 1, generator=torch.Generator().manual_seed(seed))
@@ -180,7 +182,7 @@ def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
                         "lower batch_size or select more images")
     return data
 
-# %% ../nbs/06_train.ipynb #bd1c4327
+# %% ../nbs/06_train.ipynb #8a1f0fdd
 def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int, s_epoch, acc:Accelerator,
              end_epoch:int|None=None) -> Run:
     "Phase 1: the resume point and its state, the last epoch, the data and the networks."
@@ -193,7 +195,7 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     gan = build_gan(train_cfg, acc, ckpt)
     return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None, acc.grad_scaler())
 
-# %% ../nbs/06_train.ipynb #97834b57
+# %% ../nbs/06_train.ipynb #2f35c323
 def run_summary(run:Run) -> dict:
     "Every choice the run made, for the log and the notebook."
     c, G, D = run.train_cfg, unwrap(run.gan.G), unwrap(run.gan.D)
@@ -202,7 +204,7 @@ def run_summary(run:Run) -> dict:
                 batches_per_epoch=run.data.batches_per_epoch, run_dir=str(run.model_cfg.run_dir),
                 **{f'data_{k}': v for k, v in run.data.describe().items()})
 
-# %% ../nbs/06_train.ipynb #1ded6af0
+# %% ../nbs/06_train.ipynb #f512acf5
 def epoch_seed(seed:int, epoch:int, rank:int) -> int: return (seed * 1_000_003 + epoch * 1_009 + rank) % 2**63
 
 def _gather_rng_states(acc:Accelerator) -> list:
@@ -222,7 +224,7 @@ def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog):
     raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
                               f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1")
 
-# %% ../nbs/06_train.ipynb #8da6bb81
+# %% ../nbs/06_train.ipynb #56b9683d
 def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lambda: None):
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
     st, n = run.state, run.data.batches_per_epoch
@@ -240,7 +242,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
     mlog.flush(run.end_epoch, n, echo=epoch == run.end_epoch)   # host sync before saving: a non-finite loss stops here
     st.epoch = epoch
 
-# %% ../nbs/06_train.ipynb #3c1fa65d
+# %% ../nbs/06_train.ipynb #fdf337a9
 def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -> torch.Tensor:
     "A uint8 grid of the generator's images for the fixed noise, as training sees them (BatchNorm on batch statistics)."
     G = unwrap(G)
@@ -248,7 +250,7 @@ def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -
     with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
-# %% ../nbs/06_train.ipynb #8df27e50
+# %% ../nbs/06_train.ipynb #54b579bd
 def _share_batchnorm_statistics(gan:GAN):
     "Under DDP every rank keeps rank 0's BatchNorm statistics, as saved."
     if not torch.distributed.is_initialized(): return
@@ -296,7 +298,7 @@ class TrainingResult:
     uploaded: list = field(default_factory=list)
     global_step: int = 0            # training steps since the run began
 
-# %% ../nbs/06_train.ipynb #fbc0f56b
+# %% ../nbs/06_train.ipynb #f5753817
 def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
     "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the slim checkpoint to SageMaker's model folder."
     if not is_main() or result.slim_checkpoint is None: return
@@ -316,7 +318,7 @@ def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> Trainin
     _publish(result, run.model_cfg, s3_bucket if s3_bucket is not None else run.model_cfg.s3_bucket)
     return result
 
-# %% ../nbs/06_train.ipynb #64cc1b36
+# %% ../nbs/06_train.ipynb #52761daf
 def _progress_bar(run:Run, enabled:bool):
     from tqdm.auto import tqdm
     n = run.data.batches_per_epoch
