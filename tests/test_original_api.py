@@ -22,7 +22,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp('original')
     site = Path(msls_nb.__file__).parent
     r = subprocess.run([sys.executable, 'run_dcgan.py',
-                        '-c', json.dumps({'name': 'orig-dcgan-32', 'root': str(root), 'log_frequency': 2, 'save_frequency': 1}),
+                        '-c', json.dumps({'name': 'orig-dcgan-32', 'root': str(root), 'log_frequency': 2}),
                         '-t', json.dumps({**TINY, 'nc': 3, 'img_size': 32}), '--s_epoch', '0', '--n_epoch', '1',
                         '--logging', 'False', '--profile', 'False', '--preset', 'cpu-32', '--progress', 'False'],
                        cwd=site, capture_output=True, text=True, timeout=300)
@@ -64,8 +64,9 @@ def test_trained_by_the_file_run_cli(run):
 def test_checkpoints_laid_out_as_the_original_package_wrote_them(run, tmp_path, layout):
     weights = get_checkpoint(run.checkpoint_path(1), cpu=True)['G_state_dict']
     ddp = collections.OrderedDict((f'module.{k}', v) for k, v in weights.items())   # saved from a DDP-wrapped G
-    saved = ddp if layout == 'bare weights' else {'epoch': 1, 'G_state_dict': ddp, 'D_state_dict': None, 'G_optim': None,
-                                                   'D_optim': None, 'losses': None, 'img_list': None}
+    slim = {'epoch': 1, 'G_state_dict': ddp, 'D_state_dict': None, 'G_optim': None, 'D_optim': None, 'losses': None,
+            'img_list': None}                                   # the original slim checkpoint: unused keys set to None
+    saved = ddp if layout == 'bare weights' else slim
     path = tmp_path / 'slim_checkpoint_1.pt'
     torch.save(saved, path)
     MODEL_CFG = ModelCheckpointConfig(name='orig', root=str(tmp_path))
