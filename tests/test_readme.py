@@ -12,7 +12,9 @@ TINY = ['-p', 'preset', 'cpu-32', '-p', 'ngf', '8', '-p', 'ndf', '8', '-p', 'nz'
         '-p', 'train_params', '{"limit": 8}', '-p', 'logging', 'False']   # one batch of 32 px images per epoch
 ENTRY_POINTS = {'papermill': [sys.executable, '-m', 'papermill'],
                 'msls-generate': [sys.executable, '-c', 'import sys; from msls_nb.run_dcgan import generate_main; '
-                                                        'sys.exit(generate_main())']}
+                                                        'sys.exit(generate_main())'],
+                'msls-data': [sys.executable, '-c', 'import sys; from msls_nb.run_dcgan import data_main; '
+                                                    'sys.exit(data_main())']}
 
 def readme_commands(program:str) -> list[list[str]]:
     "The commands of the README's bash blocks that run `program` (also after `... && `), split as a shell does."
@@ -81,3 +83,16 @@ def test_second_run_says_how_to_continue_then_continues(user):
     r = run(readme_command('papermill', 'nbs/train.ipynb', 's_epoch', '-1'), user, *TINY, '-p', 'n_epoch', '1')
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert (run_dir / 'slim_checkpoint_301.pt').is_file()
+
+def test_msls_data_cache_explains_its_options(tmp_path):
+    "The README's `msls-data cache -d ... --preset ...`: every option of it says what it is in --help."
+    cmd = readme_command('msls-data', 'cache')
+    assert '-d' in cmd and '--preset' in cmd
+    r = run(['msls-data', 'cache', '--help'], tmp_path)
+    assert r.returncode == 0, r.stderr
+    options = re.split(r'\n(?:options|optional arguments):', r.stdout)[1]   # (Python < 3.10 says 'optional arguments')
+    entries = re.split(r'\n  (?=-)', options)                        # one per option: its flags, then its help
+    for flags in ('-d DATAROOT, --dataroot DATAROOT', '-t TRAIN_PARAMS, --train_params TRAIN_PARAMS', '--preset PRESET',
+                  '--device DEVICE'):
+        entry = next(e for e in entries if e.startswith(flags))
+        assert len(entry[len(flags):].split()) >= 3, entry          # a few words that say what it is
