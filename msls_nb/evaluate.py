@@ -223,8 +223,8 @@ def plot_metrics(rows:list[dict], path:str|Path|None=None, columns=('parzen_nll'
         e, v, err = zip(*[(r['epoch'], r[c], _finite_or_0(r.get(ERROR_BARS.get(c)))) for r in rows if c in r])
         ax.errorbar(e, v, yerr=err, marker='o', capsize=3)
         ax.set(xlabel='epoch', title=f'{c} (lower is better)')
-        if len(set(e)) <= 12: ax.set_xticks(sorted(set(e)))
-        else: ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        round_epochs = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=True, min_n_ticks=1)
+        ax.xaxis.set_major_locator(round_epochs)   # a few labels that never touch, however many epochs
         ax.ticklabel_format(axis='y', useOffset=False)
     return _finish(fig, path)
 
@@ -256,7 +256,7 @@ def run_report(result,                        # the `TrainingResult` of `start_o
     fake = {f'Fixed noise, epoch {result.epoch}': result.img_list[-1], 'Fresh noise': fresh} if result.img_list else {'Fresh noise': fresh}
     strip = slerp_strip(G, seed=seed)
     strip_png = save_png(strip, model_cfg.figures_dir / f'slerp_epoch_{result.epoch}.png')
-    gif = gen_img_sequence_array(model_cfg, G, n_frames=24, Z_size=G.nz, num_rows=3, seed=seed)
+    gif = gen_img_sequence_array(model_cfg, G, n_frames=24, Z_size=G.nz, num_rows=3, seed=seed, epoch=result.epoch)
     return dict(summary=_summary_md(result, model_cfg),
                 losses=plot_losses(result.losses, smooth=smooth if len(result.losses['_G']) > 50 else 0, path=model_cfg.figures_dir / 'losses.png'),
                 real_vs_fake=real_vs_fake_figure(real_images(result.train_cfg, n_images, seed=seed), fake, path=model_cfg.figures_dir / 'real_vs_fake.png'),

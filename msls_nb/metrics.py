@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from .config import UserError
 
 # %% auto #0
-__all__ = ['PARZEN_SIGMAS', 'INCEPTION_WEIGHTS_FILE', 'parzen_log_prob', 'parzen_nll', 'laplacian_pyramid', 'sliced_wasserstein',
-           'swd', 'inception_extractor', 'to_uint8_rgb', 'image_features', 'fid_kid_from_features', 'fid_kid']
+__all__ = ['PARZEN_SIGMAS', 'INCEPTION_WEIGHTS_FILE', 'FID_PACKAGES', 'parzen_log_prob', 'parzen_nll', 'laplacian_pyramid',
+           'sliced_wasserstein', 'swd', 'missing_fid_packages', 'inception_extractor', 'to_uint8_rgb', 'image_features',
+           'fid_kid_from_features', 'fid_kid']
 
 # %% ../nbs/08a_metrics.ipynb #d716c938
 PARZEN_SIGMAS = tuple(float(s) for s in np.geomspace(0.02, 2.0, 21))  # window widths tried, in [-1, 1] image units
@@ -111,15 +112,25 @@ def swd(real:torch.Tensor, fake:torch.Tensor,  # equally many images of one size
 
 # %% ../nbs/08a_metrics.ipynb #bbc2f2b2
 INCEPTION_WEIGHTS_FILE = 'weights-inception-2015-12-05-6726825d.pth'
+FID_PACKAGES = {'torchmetrics': 'torchmetrics', 'torch_fidelity': 'torch-fidelity'}   # module: what pip installs
+
+def missing_fid_packages(packages:dict=FID_PACKAGES) -> list[str]:
+    "The pip names of FID/KID's packages that are not installed here."
+    import importlib.util
+    return [pip for module, pip in packages.items() if importlib.util.find_spec(module) is None]
 
 def inception_extractor(weights:str|Path|None=None  # local weights file; None: torch-fidelity's download (cached)
                        ) -> torch.nn.Module:
     "torchmetrics' Inception-v3 feature network (2048 pool features, uint8 RGB input)."
-    try:
-        import torch_fidelity  # noqa: F401
-        from torchmetrics.image.fid import NoTrainInceptionV3
+    missing = missing_fid_packages()
+    if missing:
+        raise UserError(f"FID and KID need the Inception network of torch-fidelity (through torchmetrics), and "
+                        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed; "
+                        f"pip install {' '.join(missing)} (or pass feature=<a torch module>)")
+    try: from torchmetrics.image.fid import NoTrainInceptionV3
     except ImportError as e:
-        raise UserError(f"FID and KID need the Inception network of torch-fidelity (through torchmetrics), and {e.name} is not installed; pip install torchmetrics torch-fidelity (or pass feature=<a torch module>)") from None
+        raise UserError(f"FID and KID need torchmetrics' Inception network, which imports {e.name}, and that failed "
+                        f"({str(e).splitlines()[0][:120]}); pip install {e.name}") from None
     if weights is not None and not Path(weights).is_file():
         raise UserError(f"FID and KID need Inception weights, and {weights} does not exist; pass the path of {INCEPTION_WEIGHTS_FILE} (torch-fidelity's release file) or None to download it")
     try: net = NoTrainInceptionV3(name='inception-v3-compat', features_list=['2048'], feature_extractor_weights_path=None if weights is None else str(weights))

@@ -13,7 +13,7 @@ from .config import UserError
 from .device import Accelerator
 
 # %% auto #0
-__all__ = ['LOSS_HISTORY', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'run_on_main',
+__all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'run_on_main',
            'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal', 'profile_schedule', 'make_profiler',
            'tensorboard_writer']
 
@@ -123,16 +123,23 @@ class StopSignal:
 
 # %% ../nbs/05a_monitor.ipynb #5234dd07
 def profile_schedule(n_batches:int, wait:int=1, warmup:int=1, active:int=3) -> dict:
-    "A wait/warmup/active schedule that fits in `n_batches`."
-    active = max(1, min(active, n_batches))
-    warmup = max(0, min(warmup, n_batches - active))
+    "A wait/warmup/active schedule that fits in `n_batches`, with a warmup step wherever there are two batches."
+    warmup = max(0, min(warmup, n_batches - 1))
+    active = max(1, min(active, n_batches - warmup))
     wait = max(0, min(wait, n_batches - active - warmup))
     return dict(wait=wait, warmup=warmup, active=active, repeat=1)
 
+KINETO_QUIET = '6'   # kineto's levels: 0 verbose ... 4 error, 5 USDT markers; 6 logs nothing
+
 def make_profiler(acc:Accelerator, events_dir:Path, n_batches:int):
-    "A torch.profiler context for the first epoch, tracing to TensorBoard."
+    "A torch.profiler context for the first epoch, tracing to TensorBoard, with no error lines that are not errors."
+    import os, warnings
     from torch.profiler import profile, schedule, tensorboard_trace_handler
-    return profile(activities=acc.profiler_activities(), schedule=schedule(**profile_schedule(n_batches)),
+    if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', KINETO_QUIET)   # its GPU probe can only fail
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message="Profiler won't be using warmup")   # only a one-batch epoch has none
+        plan = schedule(**profile_schedule(n_batches))
+    return profile(activities=acc.profiler_activities(), schedule=plan,
                    on_trace_ready=tensorboard_trace_handler(str(events_dir)), record_shapes=True)
 
 # %% ../nbs/05a_monitor.ipynb #c2a5c31b

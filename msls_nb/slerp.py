@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_slerp.ipynb #92110eab
 from __future__ import annotations
-import math, uuid
+import math
 from pathlib import Path
 import torch
 from torch import nn
@@ -13,7 +13,7 @@ from .files import make_image_grid, save_gif, save_mp4
 
 # %% auto #0
 __all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'slerp', 'slerp_noise_vect', 'latent_path', 'render_frames',
-           'slerp_strip', 'gen_img_sequence_array']
+           'slerp_strip', 'sequence_gif_path', 'gen_img_sequence_array']
 
 # %% ../nbs/07_slerp.ipynb #c320d8a5
 def latents(n:int,      # how many latent vectors
@@ -92,12 +92,24 @@ def render_frames(G:nn.Module, frames:torch.Tensor, # (F, B, nz[, 1, 1]) latents
     return grids
 
 # %% ../nbs/07_slerp.ipynb #b19477d8
-def slerp_strip(G:nn.Module, n_frames:int=10, seed:int=0) -> torch.Tensor:
-    "A uint8 row of `n_frames` images along the great circle between two random latents."
+def slerp_strip(G:nn.Module, n_frames:int=10, seed:int=0,
+                min_px:int=96   # images smaller than this are enlarged by a whole factor (nearest neighbour)
+               ) -> torch.Tensor:
+    "A uint8 row of `n_frames` images along the great circle between two random latents, each at least `min_px` wide."
     path = latent_path(latents(2, G.nz, seed=seed).view(2, 1, G.nz), n_frames - 1)
-    return make_image_grid(generate(G, path.flatten(0, 1)), nrow=n_frames)
+    images = generate(G, path.flatten(0, 1))
+    scale = max(1, math.ceil(min_px / images.shape[-1]))
+    return make_image_grid(images.repeat_interleave(scale, -2).repeat_interleave(scale, -1), nrow=n_frames)
 
 # %% ../nbs/07_slerp.ipynb #0f6ac10b
+def sequence_gif_path(model_cfg:ModelCheckpointConfig, epoch:int|None=None, seed:int|None=None,
+                      name:str|None=None) -> Path:
+    "videos/<name>.gif, by default <run>[_epoch_<epoch>][_seed<seed>]-sequence.gif."
+    if name is None:
+        known = {'epoch_': epoch, 'seed': seed}
+        name = '_'.join([model_cfg.name] + [f'{k}{v}' for k, v in known.items() if v is not None]) + '-sequence'
+    return Path(model_cfg.videos_dir) / f'{name}.gif'
+
 def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF goes to its videos/ folder
                            G:nn.Module,                     # the generator, in eval mode
                            n_frames:int=10,                 # frames from the first latents to the second, both included
@@ -105,14 +117,16 @@ def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF g
                            num_rows:int=4,                  # the grid is num_rows x num_rows images
                            seed:int|None=None,              # None: new latents each call
                            fps:float=12.5,                  # frames per second (12.5: 80 ms per frame, as before)
-                           mp4:bool=False                   # also write an MP4 beside the GIF (needs imageio-ffmpeg)
+                           mp4:bool=False,                  # also write an MP4 beside the GIF (needs imageio-ffmpeg)
+                           epoch:int|None=None,             # the generator's epoch, for the file name
+                           name:str|None=None               # the file name without .gif (see `sequence_gif_path`)
                           ) -> Path:
-    "Write a new SLERP GIF between two random latent grids to the run's videos/ folder; returns its path."
+    "Write a SLERP GIF between two random latent grids to the run's videos/ folder; returns its path."
     if Z_size != G.nz: raise UserError(f"Z_size={Z_size} but the generator takes latents of size nz={G.nz}; pass Z_size={G.nz}")
     if n_frames < 2: raise UserError(f"n_frames must be at least 2 (the two ends), got {n_frames}")
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
     keyframes = torch.randn(2, num_rows ** 2, Z_size, generator=rng)
     frames = render_frames(G, latent_path(keyframes, n_frames - 1), nrow=num_rows)
-    gif = save_gif(frames, Path(model_cfg.videos_dir) / f'{uuid.uuid4()}-sequence.gif', fps=fps)
+    gif = save_gif(frames, sequence_gif_path(model_cfg, epoch, seed, name), fps=fps)
     if mp4: save_mp4(frames, gif.with_suffix('.mp4'), fps=fps)
     return gif

@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+BROWSER_TEST = 'test_explore_browser.py'
+CHROMIUM_INSTALL = 'apt-get install chromium chromium-driver'
 TINY = dict(ngf=8, ndf=8, nz=16, batch_size=8, limit=32)   # cpu-32 preset, 4 batches per epoch
 
 def tiny_args(root, name, log_frequency=2, **train):
@@ -33,3 +35,12 @@ def s3_server():
                AWS_DEFAULT_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true')
     yield env
     server.stop()
+
+def pytest_terminal_summary(terminalreporter):
+    "Say loudly that the browser test did not run when it was skipped: '1 skipped' at the end reads like a pass."
+    skipped = [r for r in terminalreporter.stats.get('skipped', []) if BROWSER_TEST in r.nodeid]
+    if not skipped: return
+    why = skipped[0].longrepr[2] if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
+    terminalreporter.write_sep('!', 'the browser test did NOT run', red=True, bold=True)
+    terminalreporter.write_line(f'{BROWSER_TEST}: {why.removeprefix("Skipped: ")}')
+    terminalreporter.write_line(f'to run it, install Debian\'s Chromium: {CHROMIUM_INSTALL} (.ci/run does)', red=True)

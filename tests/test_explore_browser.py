@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = '/usr/bin/chromium'
+CHROMIUM = os.environ.get('MSLS_NB_CHROMIUM', '/usr/bin/chromium')   # Debian's (another path: to test the skip)
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync']
-playwright = pytest.importorskip('playwright.sync_api')
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (.ci/run installs it)')
+playwright = pytest.importorskip('playwright.sync_api', reason='playwright is not installed: pip install -e ".[dev]"')
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f'Chromium is not installed at {CHROMIUM}')
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -1,12 +1,17 @@
-"nbs/train.ipynb run by papermill on a real kernel: tiny parameters, a bad parameter, and a resume."
-import json
+"""nbs/train.ipynb run by papermill on a real kernel: tiny parameters, a resume, and mistakes that stop it in the
+validation cell with one line: a bad value, an unknown parameter name."""
+import json, re, subprocess, sys
 import papermill as pm
 import pytest
 import torch
 from conftest import REPO
 
 NB = REPO / 'nbs' / 'train.ipynb'
-TINY = dict(preset='cpu-32', ngf=8, ndf=8, nz=16, img_size=32, batch_size=8, train_params='{"limit": 32}', log_frequency=2, logging=False)
+TINY = dict(preset='cpu-32', ngf=8, ndf=8, nz=128, img_size=32, batch_size=8, train_params='{"limit": 32}',
+            log_frequency=2, logging=False)   # nz=128: TrainingConfig's default, must win over cpu-32's 64 when given
+PARAMETERS = ['name', 'root', 'log_frequency', 'save_frequency', 'nc', 'nz', 'ngf', 'ndf', 'lr', 'beta1', 'beta2',
+              'batch_size', 'img_size', 'weight_decay', 'train_params', 's_epoch', 'n_epoch', 'dataroot', 'logging',
+              'profile', 's3_bucket', 'preset', 'seed', 'device']
 
 def run(out, **params):
     return pm.execute_notebook(str(NB), str(out), parameters=params, kernel_name='python3', cwd=str(REPO), progress_bar=False)
@@ -27,6 +32,7 @@ def test_train_notebook_runs_reports_and_resumes(tmp_path):
     run(tmp_path / 'resumed.ipynb', name='nb', root=str(tmp_path / 'runs'), n_epoch=1, s_epoch=-1, **TINY)
     ck = torch.load(run_dir / 'checkpoint_3.pt', weights_only=False)
     assert ck['epoch'] == 3 and len(ck['losses']['_G']) == 3 * 4 and len(ck['img_list']) == 3
+    assert [ck['train_cfg'][k] for k in ('nz', 'ngf', 'img_size')] == [128, 8, 32]   # given values win over the preset
 
 def test_bad_parameter_fails_fast_with_one_clear_line(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as e:
@@ -37,3 +43,31 @@ def test_bad_parameter_fails_fast_with_one_clear_line(tmp_path):
     failed = next(i for i, c in enumerate(code) if any(o.get('output_type') == 'error' for o in c['outputs']))
     assert 'make_configs' in ''.join(code[failed]['source'])               # the first cell after the parameters
     assert not (tmp_path / 'runs' / 'bad').exists()                        # nothing trained, nothing written
+    error = next(o for o in code[failed]['outputs'] if o.get('output_type') == 'error')
+    frames = [line for line in error['traceback'] if 'msls_nb' in line and '.py' in line]
+    assert frames == [] and len(error['traceback']) <= 4, error['traceback']   # rule, header, the cell's frame, line
+
+def test_unknown_parameter_name_is_refused_with_a_suggestion(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        run(tmp_path / 'typo.ipynb', name='typo', root=str(tmp_path / 'runs'), n_epochs=1, **TINY)
+    assert "unknown parameter 'n_epochs' (did you mean 'n_epoch'?)" in e.value.evalue
+    assert not (tmp_path / 'runs' / 'typo').exists()
+
+def test_bad_value_ends_papermills_output_with_one_line(tmp_path):
+    "What a user sees in a terminal: papermill's own traceback, the cell's short one, and last the line that explains."
+    args = [a for k, v in {**TINY, 'root': str(tmp_path / 'runs'), 'n_epoch': -3}.items() for a in ('-p', k, str(v))]
+    cmd = [sys.executable, '-m', 'papermill', str(NB), str(tmp_path / 'out.ipynb'), *args, '--no-progress-bar']
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    out = r.stderr.strip().splitlines()
+    assert out[-1] == 'UserError: n_epoch must be a positive number of epochs to train, got -3', out[-15:]
+    cell_traceback = out[max(i for i, l in enumerate(out) if 'Exception encountered at' in l):]
+    assert len(cell_traceback) <= 14 and not any('msls_nb/' in l for l in cell_traceback), cell_traceback
+
+@pytest.mark.parametrize('notebook', ['train', 'evaluate_run', 'explore'])
+def test_help_notebook_lists_typed_parameters(notebook):
+    r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(REPO / 'nbs' / f'{notebook}.ipynb')],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and 'Unknown type' not in r.stdout, r.stdout
+    listed = re.findall(r'^  (\w+): ', r.stdout, re.M)
+    assert listed and (notebook != 'train' or listed == PARAMETERS), listed
