@@ -15,7 +15,8 @@ import torch
 from msls_nb.config import make_train_config
 from msls_nb.models import Generator, weights_init
 from msls_nb.slerp import generate
-from msls_nb.explore import ExplorerState, calibrate_batchnorm, principal_directions, render_png, state_latents
+from msls_nb.models import calibrate_batchnorm
+from msls_nb.explore import ExplorerState, principal_directions, render_png, state_latents
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

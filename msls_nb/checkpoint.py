@@ -32,7 +32,7 @@ def strip_prefixes(sd:dict) -> dict:
     "A state dict without `module.` and `_orig_mod.` prefixes."
     return {re.sub(r'^((module|_orig_mod)\.)+', '', k): v for k, v in sd.items()}
 
-# %% ../nbs/05_checkpoint.ipynb #b251cd0f
+# %% ../nbs/05_checkpoint.ipynb #62fcefb5
 FORMAT_VERSION = 2   # 2: global_step, G_ema_state_dict and loop_state
 
 def _state_dict(module:nn.Module) -> dict: return unwrap(module).state_dict()
@@ -78,7 +78,7 @@ class RunState:
                    global_step=ckpt.get('global_step', len(losses.get('_G', []))),   # format 1: one loss per step
                    img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'), loop=ckpt.get('loop_state') or {})
 
-# %% ../nbs/05_checkpoint.ipynb #c48a1bd9
+# %% ../nbs/05_checkpoint.ipynb #0cd787bb
 RESUME_KEYS = ('epoch', 'G_state_dict', 'D_state_dict', 'G_optim', 'D_optim')
 
 def check_full_checkpoint(ckpt, path):
@@ -90,7 +90,7 @@ def check_full_checkpoint(ckpt, path):
     raise UserError(f"{path} is {what}: it lacks {', '.join(missing)}; resume from a checkpoint_<epoch>.pt that training wrote, "
                     "or start a new run (s_epoch 0)")
 
-# %% ../nbs/05_checkpoint.ipynb #b3bfd250
+# %% ../nbs/05_checkpoint.ipynb #7e437387
 def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, dtype=torch.float16) -> dict:
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in _state_dict(G).items()}
@@ -119,7 +119,7 @@ def get_checkpoint(path:str|Path,            # a local path or s3://bucket/key
         raise UserError(f"checkpoint {path} cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                         "it is damaged or not a checkpoint") from None
 
-# %% ../nbs/05_checkpoint.ipynb #a9c1a91e
+# %% ../nbs/05_checkpoint.ipynb #19d79eb7
 def _load_state(module:nn.Module, sd:dict, what:str):
     try: unwrap(module).load_state_dict(strip_prefixes(sd))
     except RuntimeError as e:
@@ -137,7 +137,7 @@ def restore_G_for_inference(checkpoint, G) -> nn.Module:
     _load_state(G, inference_state_dict(checkpoint), 'generator')
     return G.eval()
 
-# %% ../nbs/05_checkpoint.ipynb #e5b1b71a
+# %% ../nbs/05_checkpoint.ipynb #0d1c1a94
 def restore_model(ckpt:dict, G:nn.Module, D:nn.Module|None=None, G_optim=None, D_optim=None, G_ema:nn.Module|None=None):
     "Load generator, discriminator, optimiser and EMA generator states from a full checkpoint (those given)."
     _load_state(G, ckpt['G_state_dict'], 'generator')
@@ -146,11 +146,12 @@ def restore_model(ckpt:dict, G:nn.Module, D:nn.Module|None=None, G_optim=None, D
     if D_optim is not None: D_optim.load_state_dict(ckpt['D_optim'])
     if G_ema is not None: _load_state(G_ema, ckpt.get('G_ema_state_dict') or ckpt['G_state_dict'], 'EMA generator')
 
-# %% ../nbs/05_checkpoint.ipynb #42c7551d
+# %% ../nbs/05_checkpoint.ipynb #5ff5d888
 def checkpoint_train_config(ckpt:dict) -> TrainingConfig:
     "The `TrainingConfig` a checkpoint was trained with (read from its weights for original msls checkpoints)."
-    if ckpt.get('train_cfg'): return TrainingConfig.from_dict({k: v for k, v in ckpt['train_cfg'].items() if k in TrainingConfig.keys()})
-    return train_config_from_state_dict(strip_prefixes(inference_state_dict(ckpt)))
+    if not ckpt.get('train_cfg'): return train_config_from_state_dict(strip_prefixes(inference_state_dict(ckpt)), recipe='classic')
+    return TrainingConfig.from_dict({'recipe': 'classic',   # written before recipes existed: the classic loop trained it
+                                     **{k: v for k, v in ckpt['train_cfg'].items() if k in TrainingConfig.keys()}})
 
 def generator_from_checkpoint(ckpt:dict, map_location='cpu') -> Generator:
     "The generator of a slim or full checkpoint dict, rebuilt from its own config, in eval mode."
@@ -174,7 +175,7 @@ def latest_checkpoint(run_dir:str|Path, slim:bool=False) -> tuple[int, Path] | N
     found = list_checkpoints(run_dir, slim)
     return max(found.items()) if found else None
 
-# %% ../nbs/05_checkpoint.ipynb #db1d61c7
+# %% ../nbs/05_checkpoint.ipynb #224525d4
 def prune_full_checkpoints(run_dir:str|Path, keep_last:int|None) -> list[Path]:
     "Remove all but the newest `keep_last` full checkpoints of a run (slim ones stay); returns the removed paths."
     if keep_last is None: return []

@@ -9,7 +9,8 @@ from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMG_SIZES', 'AMP_MODES', 'TIMES_OF_DAY', 'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig',
+__all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
+           'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig', 'parse_augment_policy',
            'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset',
            'make_train_config', 'str2bool', 'UserArgumentParser', 'default_cache_dir']
 
@@ -108,6 +109,25 @@ class StrictConfig:
 
 # %% ../nbs/00_config.ipynb #948d1144
 IMG_SIZES = (32, 64, 128, 256)
+LOSSES = ('bce', 'hinge')
+AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
+RECIPE_KEYS = ('augment', 'augment_p', 'ada_target', 'ada_kimg', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma', 'r1_every')
+RECIPES = {   # every field of RECIPE_KEYS, and lr_d as a multiple of lr
+    'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0, loss='bce',
+                      r1_gamma=0.0, r1_every=16, lr_d_scale=1.0),
+    'efficient': dict(augment='translation,cutout', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=1.0, ema_rampup=0.0,
+                      loss='bce', r1_gamma=0.0, r1_every=16, lr_d_scale=1.0),
+}
+DEFAULT_RECIPE = 'efficient'
+
+def parse_augment_policy(policy:str|None) -> list[str]:
+    "The transforms a DiffAugment policy string names, in order; a one-line `ConfigError` for an unknown one."
+    names = [s.strip() for s in (policy or '').split(',') if s.strip()]
+    for n in names:
+        if n not in AUGMENT_TRANSFORMS:
+            raise ConfigError(f"train_params: 'augment' names an unknown transform {n!r}; use a comma-separated list of "
+                              f"{', '.join(AUGMENT_TRANSFORMS)}, or \"\" for none")
+    return names
 AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
 TIMES_OF_DAY = ('day', 'night')
 
@@ -142,7 +162,25 @@ class TrainingConfig(StrictConfig):
     amp: str = 'auto'                     # autocast: 'auto' (per device), 'off', 'bf16' or 'fp16'
     channels_last: bool | None = None     # NHWC memory format; None: on for CUDA
     compile: bool = False                 # torch.compile G and D (falls back to eager if unavailable)
+    recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below default to its values
+    augment: str | None = None            # DiffAugment transforms for every batch D sees, e.g. 'translation,cutout'; '' none
+    augment_p: float | None = None        # probability of each transform (the start value where it adapts)
+    ada_target: float | None = None       # adapt augment_p towards this E[sign(D(real))] (ADA: 0.6); 0: a fixed probability
+    ada_kimg: float | None = None         # thousands of images for augment_p to move from 0 to 1 (ADA's speed)
+    ema_kimg: float | None = None         # half-life of the EMA generator in thousands of images; 0: no EMA generator
+    ema_rampup: float | None = None       # EMA half-life at most this fraction of the images seen so far; 0: no ramp-up
+    loss: str | None = None               # 'bce' (the non-saturating loss of DCGAN) or 'hinge'
+    r1_gamma: float | None = None         # weight of the R1 penalty on real images; 0: off
+    r1_every: int | None = None           # lazy R1: every this many steps (with the weight scaled to match)
+    lr_d: float | None = None             # discriminator learning rate (two time-scale); None: lr times the recipe's lr_d_scale
     _where = 'train_params'
+
+    def __post_init__(self):
+        recipe = RECIPES.get(self.recipe) if isinstance(self.recipe, str) else None
+        for k, v in (recipe or {}).items():    # fields left at None take the recipe's values
+            if k in RECIPE_KEYS and getattr(self, k) is None: object.__setattr__(self, k, v)
+        if recipe and self.lr_d is None and isinstance(self.lr, (int, float)): object.__setattr__(self, 'lr_d', self.lr * recipe['lr_d_scale'])
+        super().__post_init__()
 
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf', 'batch_size'):
@@ -161,6 +199,23 @@ class TrainingConfig(StrictConfig):
         if self.limit is not None and self.limit <= 0: self._fail('limit', f'must be a positive integer or null, got {self.limit}')
         if self.workers is not None and self.workers < 0: self._fail('workers', f'must be >= 0 or null (auto), got {self.workers}')
         if self.amp not in AMP_MODES: self._fail('amp', f"must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+        self._validate_recipe()
+
+    def _validate_recipe(self):
+        if self.recipe not in RECIPES: self._fail('recipe', f"must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
+        parse_augment_policy(self.augment)
+        for k in ('augment_p', 'ada_target'):
+            if not 0 <= getattr(self, k) <= 1: self._fail(k, f'must be in [0, 1], got {getattr(self, k)}')
+        for k in ('ada_kimg', 'ema_kimg', 'ema_rampup', 'r1_gamma'):
+            if getattr(self, k) < 0: self._fail(k, f'must be >= 0, got {getattr(self, k)}')
+        if self.ada_kimg == 0: self._fail('ada_kimg', 'must be positive (thousands of images for augment_p to go from 0 to 1)')
+        if self.loss not in LOSSES: self._fail('loss', f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.r1_every < 1: self._fail('r1_every', f'must be a positive integer, got {self.r1_every}')
+        if self.lr_d <= 0: self._fail('lr_d', f'must be positive, got {self.lr_d}')
+
+    def recipe_fields(self) -> dict:
+        "The training recipe's fields and their values (what `recipe` chose, and what was given)."
+        return {k: getattr(self, k) for k in ('recipe', *RECIPE_KEYS, 'lr_d')}
 
     @property
     def n_layers(self) -> int:

@@ -140,6 +140,10 @@ class Accelerator:
         else: dist.init_process_group(backend=self.dist_backend, store=store, rank=int(os.environ['RANK']),
                                       world_size=int(os.environ['WORLD_SIZE']))
 
+    def quiet_profiler_logs(self, level:str='6'):
+        "Mute kineto's logs where its GPU probe can only fail (a CUDA build of torch on a machine without CUDA), unless set."
+        if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', level)
+
     def profiler_activities(self) -> list:
         "torch.profiler activities for this device (the host CPU plus the accelerator where torch knows it)."
         from torch.profiler import ProfilerActivity as PA
@@ -188,7 +192,7 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     return Accelerator(kind, dev, amp, channels_last, optimizer_impl, cudnn_benchmark=kind == 'cuda')
 
-# %% ../nbs/01_device.ipynb #8bb3cdd5
+# %% ../nbs/01_device.ipynb #ae082a9d
 def elastic_round() -> int:
     "Which start of the workers of this torchrun job this is: 1 the first, 2+ after a restart (0 outside an elastic job)."
     return int(os.environ.get('MSLS_NB_ELASTIC_ROUND', '0'))

@@ -12,15 +12,14 @@ import torch
 from torch import nn
 from .config import ModelCheckpointConfig, UserError, make_train_config
 from .device import get_accelerator
-from .models import Generator, weights_init
+from .models import Generator, weights_init, calibrate_batchnorm
 from .files import download_from_s3, make_image_grid, to_numpy_image, save_png, save_gif
 from .checkpoint import save_slim_checkpoint, latest_checkpoint, load_generator
 from .slerp import latents, generate, slerp, latent_path, render_frames
 
 # %% auto #0
 __all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'render_grid', 'png_bytes', 'render_png',
-           'LatentExplorer', 'find_checkpoint', 'calibrate_batchnorm', 'untrained_checkpoint', 'train_tiny_generator',
-           'open_run_generator']
+           'LatentExplorer', 'find_checkpoint', 'untrained_checkpoint', 'train_tiny_generator', 'open_run_generator']
 
 # %% ../nbs/09_explore.ipynb #45ca88d3
 @torch.inference_mode()
@@ -161,12 +160,6 @@ def find_checkpoint(checkpoint:str|Path|None=None, # a checkpoint path or s3:// 
     if not root.is_dir(): return None
     found = [p for run in [root, *sorted(root.iterdir())] if run.is_dir() for p in _run_checkpoints(run)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
-
-def calibrate_batchnorm(G:nn.Module, n_batches:int=8, batch_size:int=64, seed:int=0) -> nn.Module:
-    "Re-estimate G's BatchNorm running statistics on `n_batches` batches of random latents (precise BN); returns G in eval mode."
-    from torch.optim.swa_utils import update_bn
-    update_bn([latents(batch_size, G.nz, seed + i) for i in range(n_batches)], G, device=next(G.parameters()).device)
-    return G.eval()
 
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16, seed:int=0) -> Path:
     "Write a slim checkpoint of a DCGAN-initialised generator (BatchNorm statistics calibrated) to `root`/`name`/; returns its path."

@@ -11,7 +11,7 @@ from .config import TrainingConfig, ConfigError, IMG_SIZES
 
 # %% auto #0
 __all__ = ['n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_parameters', 'network_fields_from_state_dict',
-           'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image']
+           'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image', 'calibrate_batchnorm']
 
 # %% ../nbs/04_models.ipynb #4a38c3fe
 def n_blocks(img_size:int) -> int:
@@ -24,7 +24,7 @@ def _fields(cfg_or_nz, names:tuple, given:dict) -> dict:
     if hasattr(cfg_or_nz, 'nz'): return {k: getattr(cfg_or_nz, k) for k in names}
     return {k: v for k, v in {names[0]: cfg_or_nz, **given}.items()}
 
-# %% ../nbs/04_models.ipynb #3517d197
+# %% ../nbs/04_models.ipynb #4a28f89b
 class Generator(nn.Module):
     "DCGAN generator: a (B, nz) or (B, nz, 1, 1) latent batch to (B, nc, img_size, img_size) images in [-1, 1]."
     def __init__(self, nz:int=100,      # latent size (or a config object holding the fields)
@@ -120,3 +120,12 @@ def train_flops_per_image(cfg:TrainingConfig) -> dict:
         g = forward_macs(Generator.from_config(cfg), torch.zeros(1, cfg.nz))
         d = forward_macs(Discriminator.from_config(cfg), torch.zeros(1, cfg.nc, cfg.img_size, cfg.img_size))
     return dict(G_forward=2 * g, D_forward=2 * d, train_step=2 * (8 * d + 3 * g))
+
+# %% ../nbs/04_models.ipynb #249da3d8
+@torch.no_grad()
+def calibrate_batchnorm(G:nn.Module, n_batches:int=8, batch_size:int=64, seed:int=0) -> nn.Module:
+    "Re-estimate G's BatchNorm running statistics on `n_batches` batches of random latents; returns G in eval mode."
+    from torch.optim.swa_utils import update_bn
+    g, device = torch.Generator().manual_seed(seed), next(G.parameters()).device
+    update_bn([torch.randn(batch_size, G.nz, generator=g) for _ in range(n_batches)], G, device=device)
+    return G.eval()

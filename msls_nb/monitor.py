@@ -133,9 +133,9 @@ KINETO_QUIET = '6'   # kineto's levels: 0 verbose ... 4 error, 5 USDT markers; 6
 
 def make_profiler(acc:Accelerator, events_dir:Path, n_batches:int):
     "A torch.profiler context for the first epoch, tracing to TensorBoard, with no error lines that are not errors."
-    import os, warnings
+    import warnings
     from torch.profiler import profile, schedule, tensorboard_trace_handler
-    if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', KINETO_QUIET)   # its GPU probe can only fail
+    acc.quiet_profiler_logs(KINETO_QUIET)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message="Profiler won't be using warmup")   # only a one-batch epoch has none
         plan = schedule(**profile_schedule(n_batches))

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from .config import TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset, in_sagemaker_job
 from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
-from .models import count_parameters
+from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock, remove_leftovers,
                            StorageError)
 from .data import TrainData, make_train_data, prepare_data
@@ -22,9 +22,9 @@ from .step import GAN, build_gan, dcgan_step
 
 # %% auto #0
 __all__ = ['MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch', 'restarted_by_torchrun',
-           'resume_point', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder', 'plan_end_epoch',
-           'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch', 'render_fixed_noise',
-           'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
+           'resume_point', 'continue_recipe', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder',
+           'plan_end_epoch', 'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch',
+           'render_fixed_noise', 'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -36,7 +36,7 @@ def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]
     why = 'no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu' else f'{kind} found'
     return chosen, f'preset auto -> {chosen} ({why})'
 
-# %% ../nbs/06_train.ipynb #a77a8cbd
+# %% ../nbs/06_train.ipynb #abc7a6e3
 def make_configs(train_params=None,        # JSON string/dict of TrainingConfig fields (None values: not given)
                  checkpoint_params=None,   # JSON string/dict of ModelCheckpointConfig fields (None values: not given)
                  preset:str|None='auto', device:str='auto', dataroot:str|None=None, seed:int|None=None,
@@ -64,7 +64,7 @@ def check_n_epoch(n_epoch) -> int:
         raise UserError(f"n_epoch must be a positive number of epochs to train, got {n_epoch!r}")
     return n_epoch
 
-# %% ../nbs/06_train.ipynb #18c6c226
+# %% ../nbs/06_train.ipynb #33ff04ad
 def restarted_by_torchrun() -> bool:
     "True in workers that torchrun started again after a failure (`TORCHELASTIC_RESTART_COUNT` misses some: see `elastic_round`)."
     return elastic_round() > 1 or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
@@ -84,8 +84,15 @@ def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
                         "or 0 for a new run")
     return found[s_epoch]
 
-# %% ../nbs/06_train.ipynb #effc406d
+# %% ../nbs/06_train.ipynb #1e302f91
 MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
+
+def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
+    "`train_cfg` with the training recipe the checkpoint was trained with: a run keeps its recipe (the classic one for old runs)."
+    theirs = checkpoint_train_config(ckpt).recipe_fields()
+    if theirs != train_cfg.recipe_fields():
+        log(f"note: the run continues with the recipe it was trained with: {', '.join(f'{k}={v}' for k, v in theirs.items())}")
+    return train_cfg.replace(**theirs)
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
     "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings, listing the differences."
@@ -95,7 +102,7 @@ def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
         raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
 
-# %% ../nbs/06_train.ipynb #d591a0db
+# %% ../nbs/06_train.ipynb #3c2a1591
 def _usable(path:Path) -> tuple[dict | None, str]:
     "`(checkpoint, '')` if the file at `path` can resume a run, else `(None, why not)`."
     try:
@@ -120,7 +127,7 @@ def load_resume_checkpoint(model_cfg:ModelCheckpointConfig, s_epoch) -> tuple[Pa
     fix = f'resume from the newest good one with s_epoch {good}' if good else 'start a new run (s_epoch 0) or choose another run name'
     raise UserError(f'{why}; {fix}')
 
-# %% ../nbs/06_train.ipynb #4f116e53
+# %% ../nbs/06_train.ipynb #89fe3fa8
 @dataclass
 class Run:
     "An open run: its configs, device, state, data and networks, and the epochs this invocation trains."
@@ -140,7 +147,7 @@ class Run:
     @property
     def batch_images(self) -> int: return self.train_cfg.batch_size * world_size()
 
-# %% ../nbs/06_train.ipynb #ec583910
+# %% ../nbs/06_train.ipynb #4177d038
 @contextlib.contextmanager
 def claim_run_folder(model_cfg:ModelCheckpointConfig):
     "Rank 0 holds the run folder's lock for the block and removes leftovers of killed writers; every rank fails if it cannot."
@@ -153,7 +160,7 @@ def claim_run_folder(model_cfg:ModelCheckpointConfig):
         run_on_main(claim)
         yield
 
-# %% ../nbs/06_train.ipynb #3c67c527
+# %% ../nbs/06_train.ipynb #a48fb0c5
 def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int, end_epoch:int|None=None) -> int:
     "The last epoch to train: `end_epoch`, else `n_epoch` after `state`; a torchrun restart keeps its first attempt's."
     run_id, plan = os.environ.get('TORCHELASTIC_RUN_ID'), None
@@ -167,7 +174,7 @@ def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int,
     run_on_main(record)
     return end
 
-# %% ../nbs/06_train.ipynb #076b88bb
+# %% ../nbs/06_train.ipynb #0860c282
 def fixed_noise(nz:int, seed:int, n:int=64) -> torch.Tensor:
     "The run's fixed latent batch (the same on every machine for a seed)."
     return torch.randn(n, nz, 1, 1, generator=torch.Generator().manual_seed(seed))
@@ -182,29 +189,29 @@ def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
                         "lower batch_size or select more images")
     return data
 
-# %% ../nbs/06_train.ipynb #8a1f0fdd
+# %% ../nbs/06_train.ipynb #d838ba7a
 def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int, s_epoch, acc:Accelerator,
              end_epoch:int|None=None) -> Run:
     "Phase 1: the resume point and its state, the last epoch, the data and the networks."
     path, ckpt = load_resume_checkpoint(model_cfg, s_epoch)
-    if ckpt is not None: check_resumable(ckpt, train_cfg, path)
+    if ckpt is not None: check_resumable(ckpt, train_cfg, path); train_cfg = continue_recipe(train_cfg, ckpt)
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState(noise=fixed_noise(train_cfg.nz, train_cfg.seed))
     end = plan_end_epoch(model_cfg, state, n_epoch, end_epoch)
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
-    gan = build_gan(train_cfg, acc, ckpt)
+    gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
     return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None, acc.grad_scaler())
 
-# %% ../nbs/06_train.ipynb #2f35c323
+# %% ../nbs/06_train.ipynb #324bcdaa
 def run_summary(run:Run) -> dict:
     "Every choice the run made, for the log and the notebook."
     c, G, D = run.train_cfg, unwrap(run.gan.G), unwrap(run.gan.D)
-    return dict(**run.acc.describe(), world_size=world_size(), compiled=run.gan.compiled, G_params=count_parameters(G),
+    return dict(**run.acc.describe(), **c.recipe_fields(), world_size=world_size(), compiled=run.gan.compiled, G_params=count_parameters(G),
                 D_params=count_parameters(D), batch_size=c.batch_size, img_size=c.img_size, epochs=f'{run.first_epoch}..{run.end_epoch}',
                 batches_per_epoch=run.data.batches_per_epoch, run_dir=str(run.model_cfg.run_dir),
                 **{f'data_{k}': v for k, v in run.data.describe().items()})
 
-# %% ../nbs/06_train.ipynb #f512acf5
+# %% ../nbs/06_train.ipynb #7ea71117
 def epoch_seed(seed:int, epoch:int, rank:int) -> int: return (seed * 1_000_003 + epoch * 1_009 + rank) % 2**63
 
 def _gather_rng_states(acc:Accelerator) -> list:
@@ -224,7 +231,7 @@ def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog):
     raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
                               f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1")
 
-# %% ../nbs/06_train.ipynb #56b9683d
+# %% ../nbs/06_train.ipynb #71786ca1
 def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lambda: None):
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
     st, n = run.state, run.data.batches_per_epoch
@@ -242,7 +249,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
     mlog.flush(run.end_epoch, n, echo=epoch == run.end_epoch)   # host sync before saving: a non-finite loss stops here
     st.epoch = epoch
 
-# %% ../nbs/06_train.ipynb #fdf337a9
+# %% ../nbs/06_train.ipynb #b02f3e50
 def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -> torch.Tensor:
     "A uint8 grid of the generator's images for the fixed noise, as training sees them (BatchNorm on batch statistics)."
     G = unwrap(G)
@@ -250,7 +257,7 @@ def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -
     with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
-# %% ../nbs/06_train.ipynb #54b579bd
+# %% ../nbs/06_train.ipynb #195d0021
 def _share_batchnorm_statistics(gan:GAN):
     "Under DDP every rank keeps rank 0's BatchNorm statistics, as saved."
     if not torch.distributed.is_initialized(): return
@@ -259,12 +266,13 @@ def _share_batchnorm_statistics(gan:GAN):
 def _write_checkpoints(run:Run, partial:bool) -> Path:
     "Rank 0's part of `save_checkpoints`: the full checkpoint first, then the rest; a failed write names what was kept."
     st, mc, g, path = run.state, run.model_cfg, run.gan, None
-    if not partial: st.img_list.append(render_fixed_noise(g.G, st.noise, run.acc))
+    if not partial: st.img_list.append(render_fixed_noise(g.G_sample, st.noise, run.acc))
+    if g.augment is not None: st.loop['augment'] = g.augment.state_dict()
     try:
-        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc), mc.checkpoint_path(st.file_epoch))
+        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc, g.G_ema), mc.checkpoint_path(st.file_epoch))
         if partial: return path
         save_png(st.img_list[-1], mc.figures_dir / f'samples_epoch_{st.epoch}.png')
-        save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G, run.train_cfg, st.noise)
+        save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G_sample, run.train_cfg, st.noise)
     except StorageError as e:
         newest = path or run.checkpoint
         kept = f'the newest complete checkpoint is {newest}' if newest else 'no complete checkpoint was written yet'
@@ -275,6 +283,7 @@ def _write_checkpoints(run:Run, partial:bool) -> Path:
 def save_checkpoints(run:Run, partial:bool=False) -> Path | None:
     "Phase 3: rank 0 writes the full checkpoint, then (at an epoch end) the sample grid and the slim checkpoint."
     _share_batchnorm_statistics(run.gan)
+    if run.gan.G_ema is not None and not partial: calibrate_batchnorm(run.gan.G_ema).requires_grad_(False)   # on every rank alike
     path = run_on_main(_write_checkpoints, run, partial)
     if not partial: run.checkpoint = path
     return path
@@ -286,7 +295,7 @@ class TrainingResult:
     run_dir: Path
     train_cfg: TrainingConfig
     epoch: int                      # last completed epoch
-    G: torch.nn.Module
+    G: torch.nn.Module              # the generator to sample from (the EMA generator where the recipe has one)
     D: torch.nn.Module
     losses: dict
     img_list: list
@@ -298,7 +307,7 @@ class TrainingResult:
     uploaded: list = field(default_factory=list)
     global_step: int = 0            # training steps since the run began
 
-# %% ../nbs/06_train.ipynb #f5753817
+# %% ../nbs/06_train.ipynb #33e8172c
 def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
     "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the slim checkpoint to SageMaker's model folder."
     if not is_main() or result.slim_checkpoint is None: return
@@ -312,13 +321,13 @@ def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
 def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> TrainingResult:
     "Phase 4: the run's result, published to S3 and SageMaker where asked."
     st, slim = run.state, run.model_cfg.slim_checkpoint_path(run.state.epoch)
-    result = TrainingResult(run.model_cfg.run_dir, run.train_cfg, st.epoch, unwrap(run.gan.G), unwrap(run.gan.D), st.losses, st.img_list, st.noise,
+    result = TrainingResult(run.model_cfg.run_dir, run.train_cfg, st.epoch, run.gan.G_sample, unwrap(run.gan.D), st.losses, st.img_list, st.noise,
                             images_per_s, run.checkpoint, slim if is_main() and slim.exists() else None, summary, global_step=st.global_step)
     log(f'done: epoch {st.epoch}, {images_per_s:,.1f} img/s, checkpoint {run.checkpoint}')
     _publish(result, run.model_cfg, s3_bucket if s3_bucket is not None else run.model_cfg.s3_bucket)
     return result
 
-# %% ../nbs/06_train.ipynb #52761daf
+# %% ../nbs/06_train.ipynb #c80148d1
 def _progress_bar(run:Run, enabled:bool):
     from tqdm.auto import tqdm
     n = run.data.batches_per_epoch
