@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import contextlib, functools, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
+import contextlib, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 try: import fcntl
@@ -110,7 +110,10 @@ class PackedCache:
         except (OSError, ValueError): return None
 
     @property
-    def manifest(self) -> dict | None: return self._read('manifest.json')
+    def manifest(self) -> dict | None:
+        "The manifest of a complete build of this `CACHE_VERSION` (an older one's is not: that cache is built again)."
+        m = self._read('manifest.json')
+        return m if isinstance(m, dict) and m.get('version') == CACHE_VERSION else None
 
     def _markers(self) -> dict:
         "`{first row: marker path}` of the finished chunks (temporary files of a killed writer are removed)."
@@ -157,17 +160,17 @@ class PackedCache:
         "Pack `files` (if not already done for this source), mending a damaged cache; returns what was done."
         fingerprint = source_fingerprint(root, files)
         if not verify and self.is_complete(fingerprint) and not self.problems(): return self._report(0)
-        build = functools.partial(self._build, root, files, load, shape, settings, fingerprint, workers, chunk,
-                                  progress)
+        def build(chunk, redo=()): return self._build(root, files, load, shape, settings, fingerprint, workers, chunk,
+                                                      progress, redo)
         with self._lock():                   # one builder at a time; the next one finds the work done
-            if not self.is_complete(fingerprint): return self._report(build())    # new, stale or interrupted
+            if not self.is_complete(fingerprint): return self._report(build(chunk))    # new, stale or interrupted
             if not verify and not self.problems(): return self._report(0)      # done while we waited
             found = self._mend(files, verify)
             if found['damaged'] is None:             # beyond mending (no images.npy, another header size): start again
                 (self.folder / 'build.json').unlink(missing_ok=True)
-                found['damaged'] = list(range(0, len(files), chunk))
-            elif not found['damaged']: return self._report(0, **found)       # sound, or mended without decoding
-            return self._report(build(found['damaged']), **found)
+                return self._report(build(chunk), **found)
+            if not found['damaged']: return self._report(0, **found)       # sound, or mended without decoding
+            return self._report(build(self.manifest['chunk'], found['damaged']), **found)   # in its own chunks
 
     def _report(self, built:int, checked:int=0, damaged:list|None=None, problems:dict|None=None) -> dict:
         return dict(cache=str(self.folder), built=built, n_bad=len(self.manifest['bad']), checked=checked,
@@ -264,7 +267,7 @@ class PackedImages:
         import torch
         rows = self.rows[np.asarray(idx, dtype=np.int64)]
         out = torch.empty((len(rows), *self.images.shape[1:]), dtype=torch.uint8) if out is None else out
-        dst, parts = out.numpy(), _parts(len(rows), len(rows) * self.images[0].nbytes, self.threads)
+        dst, parts = out.numpy(), _parts(len(rows), len(rows) * math.prod(self.images.shape[1:]), self.threads)
         copy = lambda part: self._copy(rows[part[0]:part[1]], dst[part[0]:part[1]])
         if len(parts) > 1 and self._pool is None: self._pool = ThreadPoolExecutor(self.threads, 'msls_nb-rows')
         damaged = set().union(*(self._pool.map(copy, parts) if len(parts) > 1 else map(copy, parts)))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_pipeline.ipynb #5eb9b5b1
 from __future__ import annotations
-import math, os, queue, threading, warnings
+import itertools, math, os, queue, threading, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -198,13 +198,12 @@ class BufferRing:
     "`depth` uint8 buffers handed out in turn; a buffer is handed out again once the fence of its last copy is done."
     def __init__(self, shape:tuple, depth:int=8, pin_memory:bool=False):
         self.shape, self.pin_memory, self.depth = tuple(shape), pin_memory, depth
-        self.buffers, self.fences, self.turn = [], [None] * depth, 0
+        self.buffers, self.fences, self.turns = [None] * depth, [None] * depth, itertools.count()
 
     def next(self) -> torch.Tensor:
         "The next buffer, after waiting for the copy last issued from it."
-        i = self.turn % len(self.fences); self.turn += 1
-        if i == len(self.buffers):
-            self.buffers.append(torch.empty(self.shape, dtype=torch.uint8, pin_memory=self.pin_memory))
+        i = next(self.turns) % self.depth
+        if self.buffers[i] is None: self.buffers[i] = torch.empty(self.shape, dtype=torch.uint8, pin_memory=self.pin_memory)
         fence, self.fences[i] = self.fences[i], None
         if fence is not None: fence.synchronize()
         return self.buffers[i]
@@ -212,7 +211,7 @@ class BufferRing:
     def release(self, batch:torch.Tensor, fence=None):
         "The copy of `batch` (a view of one of the buffers) to the device completes with `fence` (None: it has)."
         for i, b in enumerate(self.buffers):
-            if b.data_ptr() == batch.data_ptr(): self.fences[i] = fence
+            if b is not None and b.data_ptr() == batch.data_ptr(): self.fences[i] = fence
 
 class CachedImages:
     "Batches read from a packed cache of (H, W, C) rows, as channels-last (B, C, H, W) views (see `msls_nb.cache`)."
