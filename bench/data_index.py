@@ -7,7 +7,9 @@
 The tree is `<city>/<subset>/images/<key>.jpg` (empty files) with `postprocessed.csv` and `raw.csv` per subset,
 built once (reused when --dir already holds it). Steps: listing all files (`list_images`), the plain selection
 (`select_images`), a selection that reads the CSVs (`time_of_day='day'`, `exclude_pano=True`), the per-city count
-table, and the source fingerprint the packed cache checks (one stat per file). Each line: step, files, seconds,
+table, the source fingerprint the packed cache checks (one stat per file), and `suspect_files`, the look at the first
+and last bytes of every file that training without the cache takes before it starts (`find_bad_files` then decodes the
+suspects; here every file is empty, so every one is a suspect). Each line: step, files, seconds,
 files/s, and the seconds extrapolated to MSLS's 1.2 million files. The file system cache is warm (the tree was just
 listed); a cold first listing on a network disk can be many times slower.
 """
@@ -15,6 +17,7 @@ import argparse, csv, json, os, platform, shutil, tempfile, time
 from pathlib import Path
 from msls_nb.data import list_images, select_images, city_counts
 from msls_nb.cache import source_fingerprint
+from msls_nb.pipeline import suspect_files
 
 def build_tree(root:Path, n_files:int, n_cities:int=25) -> int:
     "Empty `.jpg` files in the MSLS layout plus the two CSVs per subset; returns the number of files."
@@ -53,10 +56,12 @@ def main():
                  ('select_images', lambda: select_images(root)),
                  ('select_images day + exclude_pano (CSVs)', lambda: select_images(root, time_of_day='day', exclude_pano=True)),
                  ('city_counts', lambda: city_counts(root)),
-                 ('source_fingerprint (stat per file)', lambda: source_fingerprint(root, files))]
+                 ('source_fingerprint (stat per file)', lambda: source_fingerprint(root, files)),
+                 ('suspect_files (2 reads per file, 8 threads)', lambda: suspect_files([str(root / f) for f in files]))]
         for name, fn in steps:
             out, t = timed(fn)
             extra = dict(selected=len(out)) if hasattr(out, 'files') else {}
+            if name.startswith('suspect'): extra = dict(suspects=len(out))
             print(json.dumps(dict(bench='data_index', step=name, files=n, **extra, seconds=round(t, 3), files_per_s=round(n / t),
                                   est_seconds_1_2M=round(t * 1_200_000 / n, 1), cpu=platform.processor() or platform.machine(), cores=os.cpu_count())), flush=True)
     finally:

@@ -4,18 +4,23 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import contextlib, hashlib, json, multiprocessing, os, shutil
+import contextlib, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no lock between builders
 import numpy as np
 from .files import atomic_path
+from .config import UserError
+from .sample import remove_dead_leftovers
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'PackedCache', 'PackedImages']
+__all__ = ['CACHE_VERSION', 'LEFTOVER', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning',
+           'row_checksums', 'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache',
+           'PackedImages']
 
 # %% ../nbs/03a_cache.ipynb #0c32ac7d
-CACHE_VERSION = 2   # rows are (C, H, W) since version 2
+CACHE_VERSION = 3   # 2: rows (C, H, W); 3: a CRC-32 per row, our own .npy header (msls_nb.data's rows are (H, W, C))
 
 def settings_key(settings:dict) -> str:
     "A short stable hash of a JSON-able settings dict."
@@ -29,17 +34,64 @@ def source_fingerprint(root:str|Path, files:list) -> str:
         except OSError: h.update(f'{f}\0missing\n'.encode())
     return h.hexdigest()
 
+# %% ../nbs/03a_cache.ipynb #3b1dd3ef
+class CacheCorruptError(UserError): "A packed cache whose bytes are not what its build wrote, beyond mending here."
+class CacheRepairWarning(UserWarning): "A damaged packed cache was found and mended."
+
+def row_checksums(rows:np.ndarray) -> np.ndarray:
+    "The CRC-32 of each row of a C-ordered uint8 (n, ...) array, as uint32."
+    return np.fromiter((zlib.crc32(r) for r in rows), dtype=np.uint32, count=len(rows))
+
+def npy_header(shape:tuple) -> bytes:
+    "The .npy header (format 1.0) of a C-ordered uint8 array of `shape`: the bytes `images.npy` starts with."
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, dict(descr='|u1', fortran_order=False, shape=tuple(shape)))
+    return buf.getvalue()
+
+def read_npy_header(path:str|Path) -> tuple:
+    "(shape, fortran order, dtype, data offset) of a .npy file; ValueError where it has no valid header."
+    with open(path, 'rb') as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        try: shape, fortran, dtype = read(f)
+        except (SyntaxError, TypeError, KeyError) as e: raise ValueError(str(e)) from e
+        return shape, fortran, dtype, f.tell()
+
+def file_digest(path:str|Path) -> str | None:
+    "A BLAKE2b digest of a file's bytes (None when it cannot be read)."
+    try: return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+    except OSError: return None
+
+# %% ../nbs/03a_cache.ipynb #2a28274a
+def layout_problems(folder:str|Path, m:dict) -> dict[str, str]:
+    "What is wrong with the files of a complete cache, found without reading a row: `{part: problem}`."
+    out, path, shape = {}, Path(folder) / 'images.npy', (m['n'], *m['shape'])
+    try:
+        got = read_npy_header(path)
+        if got != (shape, False, np.dtype(np.uint8), m['offset']):
+            out['header'] = (f"images.npy's header says {got[2]} {got[0]} from byte {got[3]}, "
+                             f"planned uint8 {shape} from {m['offset']}")
+        size, want = path.stat().st_size, m['offset'] + math.prod(shape)
+        if size != want:
+            out['size'] = f"images.npy is {'truncated' if size < want else 'too long'}: {size:,} bytes, not {want:,}"
+    except FileNotFoundError: out['header'] = 'images.npy is missing'
+    except (OSError, ValueError) as e: out['header'] = f'images.npy has a damaged header ({str(e)[:40]})'
+    for name, digest in m['digests'].items():
+        if file_digest(Path(folder) / name) != digest: out[name] = f'{name} does not match its digest'
+    return out
+
 # %% ../nbs/03a_cache.ipynb #a15a1db2
 def _fill_chunk(task) -> tuple:
-    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason})."
+    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason}, CRCs)."
     images_path, root, start, files, load = task
     arr, bad = np.load(images_path, mmap_mode='r+'), {}
     for i, f in enumerate(files):
         try: arr[start + i] = load(os.path.join(root, f))
         except Exception as e: bad[f] = f'{type(e).__name__}: {e}'.splitlines()[0][:200]
     arr.flush()
+    sums = row_checksums(arr[start:start + len(files)]).tolist()
     del arr
-    return start, len(files), bad
+    return start, len(files), bad, sums
 
 def _pool(workers:int):
     "A process pool (forked where the platform allows: no re-import per worker)."
@@ -47,8 +99,10 @@ def _pool(workers:int):
     return ctx.Pool(workers)
 
 # %% ../nbs/03a_cache.ipynb #6010760c
+LEFTOVER = r'\..+\.tmp-(?P<pid>\d+)(\.\w+)?'   # the temporary name `atomic_path` writes before its rename
+
 class PackedCache:
-    "A folder holding `images.npy` (N, *row shape) uint8, `files.txt`, chunk markers and `manifest.json`."
+    "A folder of `images.npy` (N, *row shape) uint8, `files.txt`, `checksums.npy`, chunk markers and `manifest.json`."
     def __init__(self, folder:str|Path): self.folder = Path(folder)
 
     def _read(self, name:str) -> dict | None:
@@ -56,7 +110,10 @@ class PackedCache:
         except (OSError, ValueError): return None
 
     @property
-    def manifest(self) -> dict | None: return self._read('manifest.json')
+    def manifest(self) -> dict | None:
+        "The manifest of a complete build of this `CACHE_VERSION` (an older one's is not: that cache is built again)."
+        m = self._read('manifest.json')
+        return m if isinstance(m, dict) and m.get('version') == CACHE_VERSION else None
 
     def _markers(self) -> dict:
         "`{first row: marker path}` of the finished chunks (temporary files of a killed writer are removed)."
@@ -66,39 +123,58 @@ class PackedCache:
             else: p.unlink()
         return found
 
-    def open(self) -> PackedImages:
-        "The complete cache's rows, memory-mapped (see `PackedImages`)."
-        return PackedImages(self)
+    def open(self, repair=None) -> PackedImages:
+        "The complete cache's rows, memory-mapped after a cheap check (see `PackedImages`)."
+        return PackedImages(self, repair)
 
     def is_complete(self, fingerprint:str|None=None) -> bool:
         "True when a finished build is here (for this source fingerprint, if given)."
         m = self.manifest
         return m is not None and (fingerprint is None or m['fingerprint'] == fingerprint)
 
+    def problems(self) -> dict[str, str]:
+        "`layout_problems` of the complete cache here (no row is read)."
+        m = self.manifest
+        if m is None: return {'manifest': f'no complete packed cache in {self.folder}'}
+        return layout_problems(self.folder, m)
+
     def _start(self, plan:dict, files:list):
-        "Begin a fresh build: clear the folder, write the plan, the file list and an empty array."
+        "Begin a fresh build: clear the folder, write the plan, the file list and an empty (sparse) array."
         if self.folder.exists(): shutil.rmtree(self.folder)
         (self.folder / 'chunks').mkdir(parents=True)
         with atomic_path(self.folder / 'files.txt') as tmp: tmp.write_text('\n'.join(files))
-        with atomic_path(self.folder / 'images.npy') as tmp:
-            arr = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(files), *plan['shape']))
-            del arr
+        header = npy_header((len(files), *plan['shape']))
+        with atomic_path(self.folder / 'images.npy') as tmp, open(tmp, 'wb') as f:
+            f.write(header); f.truncate(len(header) + len(files) * math.prod(plan['shape']))
         with atomic_path(self.folder / 'build.json') as tmp: tmp.write_text(json.dumps(plan))
 
     def build(self, root:str|Path,       # folder the relative `files` are under
               files:list,                # relative paths, in row order
               load,                      # picklable `load(path) -> uint8 array of `shape``; raises on a bad file
-              shape:tuple,               # shape of one row, e.g. (C, H, W)
+              shape:tuple,               # shape of one row, e.g. (H, W, C)
               settings:dict,             # what the rows depend on besides the files (stored in the manifest)
               workers:int|None=None,     # processes; None: all cores; 0: in this process
-              chunk:int=256,             # rows per unit of work (and of resumption)
-              progress:bool=True) -> dict:
-        "Pack `files` (if not already done for this source); returns what was done."
+              chunk:int=256,             # rows per unit of work (and of resumption and repair)
+              progress:bool=True,
+              verify:bool=False) -> dict: # check every row of a complete cache too (`msls-data cache --verify`)
+        "Pack `files` (if not already done for this source), mending a damaged cache; returns what was done."
         fingerprint = source_fingerprint(root, files)
-        if self.is_complete(fingerprint): return dict(cache=str(self.folder), built=0, n_bad=len(self.manifest['bad']))
+        if not verify and self.is_complete(fingerprint) and not self.problems(): return self._report(0)
+        def build(chunk, redo=()): return self._build(root, files, load, shape, settings, fingerprint, workers, chunk,
+                                                      progress, redo)
         with self._lock():                   # one builder at a time; the next one finds the work done
-            if self.is_complete(fingerprint): return dict(cache=str(self.folder), built=0, n_bad=len(self.manifest['bad']))
-            return self._build(root, files, load, shape, settings, fingerprint, workers, chunk, progress)
+            if not self.is_complete(fingerprint): return self._report(build(chunk))    # new, stale or interrupted
+            if not verify and not self.problems(): return self._report(0)      # done while we waited
+            found = self._mend(files, verify)
+            if found['damaged'] is None:             # beyond mending (no images.npy, another header size): start again
+                (self.folder / 'build.json').unlink(missing_ok=True)
+                return self._report(build(chunk), **found)
+            if not found['damaged']: return self._report(0, **found)       # sound, or mended without decoding
+            return self._report(build(self.manifest['chunk'], found['damaged']), **found)   # in its own chunks
+
+    def _report(self, built:int, checked:int=0, damaged:list|None=None, problems:dict|None=None) -> dict:
+        return dict(cache=str(self.folder), built=built, n_bad=len(self.manifest['bad']), checked=checked,
+                    damaged=damaged or [], problems=problems or {})
 
     @contextlib.contextmanager
     def _lock(self):
@@ -110,43 +186,172 @@ class PackedCache:
             finally:
                 if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
 
-    def _build(self, root, files, load, shape, settings, fingerprint, workers, chunk, progress) -> dict:
+    def _build(self, root, files, load, shape, settings, fingerprint, workers, chunk, progress, redo=()) -> int:
+        "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."
         plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files), chunk=chunk)
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
-        done = self._markers()
-        tasks = [(str(self.folder / 'images.npy'), str(root), s, files[s:s + chunk], load) for s in range(0, len(files), chunk) if s not in done]
+        remove_dead_leftovers(self.folder, LEFTOVER)
+        done, images = self._markers(), str(self.folder / 'images.npy')
+        tasks = [(images, str(root), s, files[s:s + chunk], load) for s in range(0, len(files), chunk)
+                 if s not in done or s in redo]
         workers = os.cpu_count() if workers is None else workers
         from tqdm.auto import tqdm
-        with tqdm(total=len(files), initial=len(files) - sum(len(t[3]) for t in tasks), unit='img', desc='packing images', disable=not progress) as bar:
+        todo = sum(len(t[3]) for t in tasks)
+        with tqdm(total=len(files), initial=len(files) - todo, unit='img', desc='packing images',
+                  disable=not progress) as bar:
             pool = _pool(min(workers, len(tasks))) if workers > 0 and len(tasks) > 1 else None
             try:
-                for start, n, bad in (pool.imap_unordered(_fill_chunk, tasks) if pool else map(_fill_chunk, tasks)):
-                    with atomic_path(self.folder / 'chunks' / f'{start:010d}.json') as tmp: tmp.write_text(json.dumps(bad))
+                for start, n, bad, sums in pool.imap_unordered(_fill_chunk, tasks) if pool else map(_fill_chunk, tasks):
+                    with atomic_path(self.folder / 'chunks' / f'{start:010d}.json') as tmp:
+                        tmp.write_text(json.dumps(dict(bad=bad, crc32=sums)))
                     bar.update(n)
             finally:
                 if pool: pool.terminate(); pool.join()
-        bad = {}
-        for _, p in sorted(self._markers().items()): bad.update(json.loads(p.read_text()))
-        with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps({**plan, 'bad': bad}))
-        return dict(cache=str(self.folder), built=sum(len(t[3]) for t in tasks), n_bad=len(bad))
+        self._finish(plan)
+        return todo
+
+    def _finish(self, plan:dict):
+        "Gather the markers into `checksums.npy`, then write `manifest.json`: a build is complete when it exists."
+        bad, sums = {}, []
+        for _, p in sorted(self._markers().items()):
+            marker = json.loads(p.read_text()); bad.update(marker['bad']); sums += marker['crc32']
+        with atomic_path(self.folder / 'checksums.npy') as tmp: np.save(tmp, np.array(sums, dtype=np.uint32))
+        m = dict(plan, bad=bad, offset=read_npy_header(self.folder / 'images.npy')[3],
+                 digests={name: file_digest(self.folder / name) for name in ('files.txt', 'checksums.npy')})
+        with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps(m))
 
 # %% ../nbs/03a_cache.ipynb #f61f76d7
+def _chunks_named(folder:Path, starts:list) -> str:
+    "How a message names damaged chunks."
+    more = f' and {len(starts) - 1} more' if len(starts) > 1 else ''
+    return f'packed cache {folder}: chunk at row {starts[0]}{more}'
+
+def _parts(n:int, nbytes:int, threads:int) -> list[tuple[int, int]]:
+    "Up to `threads` ranges splitting `n` rows of `nbytes` in all, of at least 2 MiB each."
+    k = max(1, min(threads, nbytes >> 21, n))
+    bounds = [n * i // k for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
 class PackedImages:
-    "The rows of a complete `PackedCache`, memory-mapped."
-    def __init__(self, cache:PackedCache):
+    "The rows of a complete `PackedCache`, memory-mapped after a cheap check; each row is checked when first read."
+    def __init__(self, cache:PackedCache,
+                 repair=None,              # `repair(chunk starts)` decodes damaged chunks again; None: raise
+                 threads:int|None=None):   # copying threads per batch; None: up to 4
         m = cache.manifest
         if m is None: raise FileNotFoundError(f'no complete packed cache in {cache.folder}')
-        self.folder, self.manifest, self.bad = cache.folder, m, dict(m['bad'])
+        problems = layout_problems(cache.folder, m)
+        if problems: raise CacheCorruptError(f"packed cache {cache.folder}: {'; '.join(problems.values())}; "
+                                             'run prepare_data (or msls-data cache) to mend it')
+        self.folder, self.manifest, self.bad, self.chunk = cache.folder, m, dict(m['bad']), m['chunk']
+        self.repair = repair
         self.images = np.load(cache.folder / 'images.npy', mmap_mode='r')
+        self.checksums = np.load(cache.folder / 'checksums.npy')
+        self.checked = np.zeros(len(self.images), dtype=bool)          # rows that matched their checksum once
         self.files = (cache.folder / 'files.txt').read_text().split('\n') if m['n'] else []
         self.rows = np.array([i for i, f in enumerate(self.files) if f not in self.bad], dtype=np.int64)
+        self.threads, self._pool = threads or min(4, os.cpu_count() or 1), None
 
     def __len__(self) -> int: return len(self.rows)
 
+    def _copy(self, rows:np.ndarray, out:np.ndarray) -> set:
+        "Copy `rows` of `images.npy` into `out`, checking those read for the first time; returns failures' chunks."
+        np.take(self.images, rows, axis=0, out=out, mode='clip')        # 'clip': no buffering (the rows are valid)
+        new = np.flatnonzero(~self.checked[rows])
+        if not len(new): return set()
+        ok = np.fromiter((zlib.crc32(out[i]) for i in new), np.uint32, len(new)) == self.checksums[rows[new]]
+        self.checked[rows[new[ok]]] = True
+        return {int(r) // self.chunk * self.chunk for r in rows[new[~ok]]}
+
     def read_batch(self, idx, out=None):
-        "Rows `self.rows[idx]` as a uint8 (B, *row shape) tensor (into `out` if given)."
+        "Rows `self.rows[idx]` as a uint8 (B, *row shape) tensor (into `out` if given), checked."
         import torch
         rows = self.rows[np.asarray(idx, dtype=np.int64)]
         out = torch.empty((len(rows), *self.images.shape[1:]), dtype=torch.uint8) if out is None else out
-        np.take(self.images, rows, axis=0, out=out.numpy())
+        dst, parts = out.numpy(), _parts(len(rows), len(rows) * math.prod(self.images.shape[1:]), self.threads)
+        copy = lambda part: self._copy(rows[part[0]:part[1]], dst[part[0]:part[1]])
+        if len(parts) > 1 and self._pool is None: self._pool = ThreadPoolExecutor(self.threads, 'msls_nb-rows')
+        damaged = set().union(*(self._pool.map(copy, parts) if len(parts) > 1 else map(copy, parts)))
+        if damaged: self._mend(sorted(damaged), rows, dst)
         return out
+
+    def _mend(self, chunks:list, rows:np.ndarray, dst:np.ndarray):
+        "Have damaged chunks repaired (or raise), then copy their rows of this batch again."
+        where = _chunks_named(self.folder, chunks)
+        if self.repair is None:
+            raise CacheCorruptError(f'{where} does not match its checksums; run msls-data cache --verify to mend it')
+        self.repair(chunks)
+        self.checksums = np.load(self.folder / 'checksums.npy')
+        for i in np.flatnonzero(np.isin(rows // self.chunk * self.chunk, chunks)):
+            if self._copy(rows[i:i + 1], dst[i:i + 1]):
+                raise CacheCorruptError(f'{where} is still damaged after decoding it again; delete it and run again')
+
+# %% ../nbs/03a_cache.ipynb #dbe8b8ea
+def _verify(self:PackedCache, threads:int|None=None) -> dict:
+    "Check the files and every row, changing nothing: a report with `ok`, `problems` and `damaged` (chunk starts)."
+    m, report = self.manifest, dict(cache=str(self.folder), ok=False, checked=0, damaged=[])
+    problems = self.problems()
+    if m is None or problems: return dict(report, problems=problems)
+    damaged = self._damaged(m, range(0, m['n'], m['chunk']), threads)
+    return dict(report, ok=not damaged, checked=m['n'], damaged=damaged, problems={})
+
+def _damaged(self:PackedCache, m:dict, starts, threads:int|None=None) -> list[int]:
+    "The chunks among `starts` (first rows) with a row whose CRC-32 is not the one in `checksums.npy`."
+    images, sums = np.load(self.folder / 'images.npy', mmap_mode='r'), np.load(self.folder / 'checksums.npy')
+    c = m['chunk']
+    sound = lambda s: bool((row_checksums(images[s:s + c]) == sums[s:s + c]).all())
+    with ThreadPoolExecutor(threads or min(8, os.cpu_count() or 1)) as pool:
+        return [s for s, ok in zip(starts, pool.map(sound, starts)) if not ok]
+
+def _sums_from_markers(self:PackedCache, m:dict) -> list[int]:
+    "Write `checksums.npy` again from the chunk markers; returns the chunks whose marker is missing or damaged."
+    sums, lost = np.zeros(m['n'], np.uint32), []
+    for s in range(0, m['n'], m['chunk']):
+        marker = self._read(f'chunks/{s:010d}.json')
+        crcs = marker.get('crc32') if isinstance(marker, dict) else None
+        if isinstance(crcs, list) and len(crcs) == min(m['chunk'], m['n'] - s): sums[s:s + len(crcs)] = crcs
+        else: lost.append(s)
+    with atomic_path(self.folder / 'checksums.npy') as tmp: np.save(tmp, sums)
+    return lost
+
+def _mend(self:PackedCache, files:list, verify:bool=False) -> dict:
+    "Mend what needs no decoding, then find the damaged chunks (`damaged`: None when only a new build will do)."
+    m, path = self.manifest, self.folder / 'images.npy'
+    problems, shape = layout_problems(self.folder, m), (m['n'], *m['shape'])
+    if not path.is_file() or len(npy_header(shape)) != m['offset']: damaged = None
+    else:
+        if 'header' in problems or 'size' in problems:
+            with open(path, 'r+b') as f: f.write(npy_header(shape)); f.truncate(m['offset'] + math.prod(shape))
+        if 'files.txt' in problems:
+            with atomic_path(self.folder / 'files.txt') as tmp: tmp.write_text('\n'.join(files))
+        lost = self._sums_from_markers(m) if 'checksums.npy' in problems else []
+        damaged = sorted(set(lost) | set(self._damaged(m, [s for s in range(0, m['n'], m['chunk']) if s not in lost])))
+    if problems or damaged != []:
+        n_chunks = -(-m['n'] // m['chunk'])
+        rows = ', '.join(map(str, damaged[:5])) + (', ...' if len(damaged or ()) > 5 else '') if damaged else ''
+        what = ('beyond mending: building it again' if damaged is None else 'no row damaged: mended' if not damaged else
+                f"chunk{'s' * (len(damaged) > 1)} at row {rows} damaged ({len(damaged)} of {n_chunks}): decoding again")
+        found = '; '.join(problems.values()) or 'rows do not match their checksums'
+        warnings.warn(f'packed cache {self.folder}: {found}; {what}', CacheRepairWarning, stacklevel=3)
+    return dict(problems=problems, damaged=damaged, checked=0 if damaged is None else m['n'])
+
+def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -> list[int]:
+    "Decode the chunks at `starts` again if they are still damaged and the source is unchanged; returns those decoded."
+    with self._lock():
+        m, plan = self.manifest, self._read('build.json')
+        where = _chunks_named(self.folder, starts)
+        if m is None or plan is None or layout_problems(self.folder, m):
+            raise CacheCorruptError(f'{where} is damaged and so is the cache; run again (prepare_data mends it first)')
+        files = (self.folder / 'files.txt').read_text().split('\n')
+        if source_fingerprint(root, files) != m['fingerprint']:
+            raise CacheCorruptError(f'{where} is damaged and the images under {root} changed since it was built; '
+                                    'run again to rebuild it')
+        damaged = self._damaged(m, starts)
+        if damaged:
+            warnings.warn(f'{where} does not match its checksums; decoding {len(damaged)} chunk(s) again from {root}',
+                          CacheRepairWarning)
+            self._build(root, files, load, plan['shape'], plan['settings'], plan['fingerprint'], workers, plan['chunk'],
+                        False, damaged)
+        return damaged
+
+PackedCache.verify, PackedCache._damaged, PackedCache._sums_from_markers = _verify, _damaged, _sums_from_markers
+PackedCache._mend, PackedCache.repair = _mend, _repair

@@ -16,12 +16,13 @@ from .config import default_cache_dir
 from .sample import sample_data_root
 from .cache import PackedCache, settings_key, CACHE_VERSION
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
-                              prefetch, JpegImages, CachedImages)
+                              prefetch, JpegImages, CachedImages, find_bad_files)
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection', 'select_images',
            'select_for', 'CountTable', 'city_counts', 'resolve_data_root', 'extract_zip', 'extract', 'cache_settings',
-           'packed_cache', 'strip_loader', 'prepare_data', 'TrainData', 'make_train_data', 'real_images']
+           'packed_cache', 'strip_loader', 'prepare_data', 'verify_cache', 'copy_fence', 'TrainData', 'make_train_data',
+           'real_images']
 
 # %% ../nbs/03_data.ipynb #43344c0e
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.ppm', '.tif', '.tiff', '.webp')
@@ -229,23 +230,42 @@ def packed_cache(train_cfg:TrainingConfig, root:Path) -> PackedCache:
     s = cache_settings(train_cfg, root)
     return PackedCache(default_cache_dir(train_cfg.cache_dir) / 'packed' / f'{Path(root).name}-{train_cfg.img_size}px-{settings_key(s)}')
 
-def strip_loader(c:TrainingConfig):
-    "The picklable `load_strip` of a config, for cache-building workers."
-    return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc)
+def strip_loader(c:TrainingConfig, channels_last:bool=False):
+    "The picklable `load_strip` of a config, for cache-building workers (`channels_last`: the cache's (H, W, C) rows)."
+    return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc,
+                             channels_last=channels_last)
 
-def prepare_data(train_cfg:TrainingConfig, progress:bool=True) -> dict:
-    "Index the selection and (with `cache`) build or validate its packed cache; idempotent."
+def prepare_data(train_cfg:TrainingConfig, progress:bool=True,
+                 verify:bool=False) -> dict:  # check every row of the packed cache too, and mend what is damaged
+    "Index the selection and (with `cache`) build, check and mend its packed cache; idempotent."
     t0, root = time.perf_counter(), resolve_data_root(train_cfg.data_root)
     sel = select_for(train_cfg, root)
     for note in sel.notes: warnings.warn(f'data selection: {note}', stacklevel=2)
     info = dict(root=str(root), n_selected=len(sel), layout=sel.layout, notes=sel.notes, cache=None)
     if train_cfg.cache:
-        c, m = train_cfg, margin_px(train_cfg.img_size, train_cfg.translate)
-        info.update(packed_cache(c, root).build(root, sel.files, strip_loader(c), (c.nc, c.img_size, c.img_size + 2 * m), cache_settings(c, root),
-                                                workers=c.workers, progress=progress))
+        c, width = train_cfg, train_cfg.img_size + 2 * margin_px(train_cfg.img_size, train_cfg.translate)
+        row, load = (c.img_size, width, c.nc), strip_loader(c, channels_last=True)   # (H, W, C): channels-last batches
+        info.update(packed_cache(c, root).build(root, sel.files, load, row, cache_settings(c, root), workers=c.workers,
+                                                progress=progress, verify=verify))
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
+def verify_cache(train_cfg:TrainingConfig, progress:bool=True) -> dict:
+    "Check every row of the config's packed cache (built first if needed); decode the damaged chunks again."
+    return prepare_data(train_cfg.replace(cache=True), progress, verify=True)
+
 # %% ../nbs/03_data.ipynb #e51a3f20
+def copy_fence(accelerator):
+    "An event that is done when the copies issued so far to the device have run; None where copies are synchronous."
+    if not accelerator.pin_memory: return None        # only copies from pinned memory run asynchronously
+    fence = torch.Event(device=accelerator.device) if hasattr(torch, 'Event') else _Synchronize(accelerator)
+    if hasattr(fence, 'record'): fence.record()
+    return fence
+
+class _Synchronize:
+    "A fence for torch versions without `torch.Event`: waits for all the device's work."
+    def __init__(self, accelerator): self.accelerator = accelerator
+    def synchronize(self): self.accelerator.synchronize()
+
 class TrainData:
     "What the training loop iterates: this rank's augmented batches on the device."
     def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1, cache:PackedCache|None=None, bad:dict|None=None):
@@ -268,6 +288,7 @@ class TrainData:
             for path, reason in bad: self._bad.add(path, reason)
             if x is None: raise UserError(f"{self.cfg.batch_size} images in a row could not be read under {self.root} (last: {bad[-1][0]}: {bad[-1][1]}); check the data root")
             ahead.append((b, self.acc.to_device(x)))
+            self.source.release(x, copy_fence(self.acc))
             if len(ahead) > 1: yield ahead.popleft()
         yield from ahead
 
@@ -284,18 +305,26 @@ class TrainData:
                     cache=str(self.cache.folder) if self.cache else None, workers=self.workers, pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files))
 
 # %% ../nbs/03_data.ipynb #2299a7c6
+def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world_size:int) -> TrainData:
+    "Training batches decoded from the image files, the bad files that a cheap look finds left out."
+    c, files = train_cfg, select_for(train_cfg, root).files
+    geometry = dict(img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc)
+    bad = find_bad_files(root, files, **geometry)
+    if len(bad) == len(files):
+        raise UserError(f"none of the {len(files)} selected images under {root} could be read "
+                        f"(first: {next(iter(bad.items()))}); check the data root")
+    readable = [f for f in files if os.path.join(root, f) not in bad]
+    return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad)
+
 def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_size:int=1) -> TrainData:
     "The training batches of this rank (call `prepare_data` on rank 0 first under DDP)."
     root = resolve_data_root(train_cfg.data_root)
-    if not train_cfg.cache:
-        sel = select_for(train_cfg, root)
-        c = train_cfg
-        return TrainData(c, accelerator, JpegImages(root, sel.files, c.img_size, c.crop, c.translate, c.nc), root, rank, world_size)
+    if not train_cfg.cache: return _jpeg_data(train_cfg, accelerator, root, rank, world_size)
     cache = packed_cache(train_cfg, root)
-    if not cache.is_complete():
+    if not cache.is_complete() or cache.problems():
         if world_size > 1: raise UserError(f"the packed cache for {root} is not built yet; call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
         prepare_data(train_cfg)
-    packed = cache.open()
+    packed = cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, channels_last=True)))
     if not len(packed): raise UserError(f"none of the {len(packed.files)} selected images under {root} could be read (first: {next(iter(packed.bad.items()))}); check the data root")
     return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, {os.path.join(root, f): r for f, r in packed.bad.items()})
 
@@ -304,11 +333,13 @@ def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:
     "`n` real images of the selection as a float (n, nc, S, S) tensor in [-1, 1] on the CPU."
     c, root = train_cfg, resolve_data_root(train_cfg.data_root)
     cache = packed_cache(c, root) if c.cache else None
-    source = CachedImages(cache.open()) if cache is not None and cache.is_complete() else JpegImages(root, select_for(c, root).files, c.img_size, c.crop, c.translate, c.nc)
+    if cache is not None and cache.is_complete() and not cache.problems():
+        source = CachedImages(cache.open(functools.partial(cache.repair, root, strip_loader(c, channels_last=True))))
+    else: source = JpegImages(root, select_for(c, root).files, c.img_size, c.crop, c.translate, c.nc)
     N = len(source)
     if N == 0: raise UserError(f"no readable images under {root} for real_images; check the data root")
     pick = np.concatenate([np.random.default_rng([seed, k]).permutation(N) for k in range(-(-n // N))])[:n].tolist()
-    if isinstance(source, CachedImages): x = source.packed.read_batch(pick)
+    if isinstance(source, CachedImages): x = source.read(pick)
     else:
         strips = [source[i][0] for i in pick]
         if any(a is None for a in strips): raise UserError(f"too many unreadable images in a row under {root} for real_images; check the data root")

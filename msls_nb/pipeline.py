@@ -4,7 +4,8 @@
 
 # %% ../nbs/03b_pipeline.ipynb #5eb9b5b1
 from __future__ import annotations
-import math, os, queue, threading, warnings
+import itertools, math, os, queue, threading, warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +13,10 @@ from PIL import Image
 from .config import UserError
 
 # %% auto #0
-__all__ = ['BAD_FILE_ERRORS', 'margin_px', 'crop_side', 'load_strip', 'try_load', 'BadImageWarning', 'BadFiles', 'batch_seed',
-           'augment_batch', 'transform_preset', 'epoch_order', 'default_workers', 'collate_strips', 'make_loader',
-           'prefetch', 'JpegImages', 'CachedImages']
+__all__ = ['BAD_FILE_ERRORS', 'JPEG_MARKERS', 'PNG_MARKERS', 'margin_px', 'crop_side', 'load_strip', 'try_load',
+           'BadImageWarning', 'BadFiles', 'looks_cut', 'suspect_files', 'find_bad_files', 'batch_seed', 'augment_batch',
+           'transform_preset', 'epoch_order', 'default_workers', 'collate_strips', 'make_loader', 'prefetch',
+           'JpegImages', 'BufferRing', 'CachedImages']
 
 # %% ../nbs/03b_pipeline.ipynb #d207344d
 def margin_px(img_size:int, translate:float) -> int:
@@ -26,7 +28,9 @@ def crop_side(width:int, height:int, crop:int|float) -> int:
     short = min(width, height)
     return max(1, min(short, int(round(crop * short)) if isinstance(crop, float) else int(crop)))
 
-def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=0.0, nc:int=3) -> np.ndarray:
+def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=0.0, nc:int=3,
+               channels_last:bool=False # (img_size, width, nc), as the packed cache stores rows
+              ) -> np.ndarray:
     "Decode, center-crop and resize one image to a uint8 (nc, img_size, img_size + 2 * margin) array; raises on a bad file."
     m = margin_px(img_size, translate)
     with Image.open(path) as im:
@@ -43,7 +47,7 @@ def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=
         a = np.asarray(im.resize((j1 - j0, img_size), Image.BILINEAR, box=box))
     if a.ndim == 2: a = a[..., None]
     if j1 - j0 < out_w: a = np.pad(a, ((0, 0), (j0, out_w - j1), (0, 0)), mode='edge')   # only where the image ends
-    return np.ascontiguousarray(a.transpose(2, 0, 1))                  # channels first, like torch
+    return np.ascontiguousarray(a if channels_last else a.transpose(2, 0, 1))   # channels first, like torch, by default
 
 # %% ../nbs/03b_pipeline.ipynb #75eced57
 BAD_FILE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
@@ -64,6 +68,33 @@ class BadFiles:
         warnings.warn(f'skipped unreadable image {path} ({reason})', BadImageWarning, stacklevel=2)
     @property
     def paths(self) -> list: return list(self.reasons)
+
+# %% ../nbs/03b_pipeline.ipynb #bbd24fa1
+JPEG_MARKERS, PNG_MARKERS = (b'\xff\xd8', b'\xff\xd9'), (b'\x89PNG\r\n\x1a\n', b'IEND\xaeB`\x82')
+
+def looks_cut(path:str) -> bool:
+    "Whether a file is missing, empty, or a JPEG or PNG (by suffix or content) without its end marker: two small reads."
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_BINARY', 0))     # no file object: 3x faster for two small reads
+        try:
+            head = os.read(fd, 8)
+            os.lseek(fd, max(0, os.fstat(fd).st_size - 16), os.SEEK_SET)
+            tail = os.read(fd, 16).rstrip(b'\0')
+        finally: os.close(fd)
+    except OSError: return True
+    for start, end in (JPEG_MARKERS, PNG_MARKERS):
+        if head.startswith(start): return not tail.endswith(end)
+    return not head or path.lower().endswith(('.jpg', '.jpeg', '.png'))
+
+def suspect_files(paths:list, threads:int=8) -> list[str]:
+    "The `paths` that `looks_cut` flags, looked at by `threads` threads (the time goes to system calls)."
+    look = lambda i: [p for p in paths[i:i + 256] if looks_cut(p)]
+    with ThreadPoolExecutor(threads) as pool: return sum(pool.map(look, range(0, len(paths), 256)), [])
+
+def find_bad_files(root:str|Path, files:list, threads:int=8, **geometry) -> dict[str, str]:
+    "`{path: reason}` of the unreadable files among `files` that `looks_cut` flags (suspects are decoded to be sure)."
+    suspects = suspect_files([os.path.join(root, f) for f in files], threads)
+    return {p: reason for p in suspects if (reason := try_load(p, **geometry)[1])}
 
 # %% ../nbs/03b_pipeline.ipynb #b6083412
 def batch_seed(*parts:int) -> int:
@@ -166,15 +197,46 @@ class JpegImages(torch.utils.data.Dataset):
         "An iterator of (uint8 batch or None, [(bad path, reason)]); worker processes start here, in the caller's thread."
         return iter(make_loader(self, batch_size, order, workers, pin_memory, world_size))
 
+    def release(self, batch:torch.Tensor, fence=None):
+        "Nothing to do: each DataLoader batch is new (torch's caching host allocator guards pinned ones)."
+
+# %% ../nbs/03b_pipeline.ipynb #416d25c7
+class BufferRing:
+    "`depth` uint8 buffers handed out in turn; a buffer is handed out again once the fence of its last copy is done."
+    def __init__(self, shape:tuple, depth:int=8, pin_memory:bool=False):
+        self.shape, self.pin_memory, self.depth = tuple(shape), pin_memory, depth
+        self.buffers, self.fences, self.turns = [None] * depth, [None] * depth, itertools.count()
+
+    def next(self) -> torch.Tensor:
+        "The next buffer, after waiting for the copy last issued from it."
+        i = next(self.turns) % self.depth
+        if self.buffers[i] is None: self.buffers[i] = torch.empty(self.shape, dtype=torch.uint8, pin_memory=self.pin_memory)
+        fence, self.fences[i] = self.fences[i], None
+        if fence is not None: fence.synchronize()
+        return self.buffers[i]
+
+    def release(self, batch:torch.Tensor, fence=None):
+        "The copy of `batch` (a view of one of the buffers) to the device completes with `fence` (None: it has)."
+        for i, b in enumerate(self.buffers):
+            if b is not None and b.data_ptr() == batch.data_ptr(): self.fences[i] = fence
+
 class CachedImages:
-    "Batches read from a packed cache (see `msls_nb.cache`)."
-    def __init__(self, packed, ring:int=8): self.packed, self.ring = packed, ring
+    "Batches read from a packed cache of (H, W, C) rows, as channels-last (B, C, H, W) views (see `msls_nb.cache`)."
+    def __init__(self, packed, ring:int=8): self.packed, self.depth, self.ring = packed, ring, None
     def __len__(self): return len(self.packed)
+
+    def read(self, idx, out:torch.Tensor|None=None) -> torch.Tensor:
+        "Images `idx` as a uint8 (B, C, H, W) view of (B, H, W, C) rows (read into `out` if given)."
+        return self.packed.read_batch(idx, out).permute(0, 3, 1, 2)
+
     def batches(self, order:list, batch_size:int, workers=None, pin_memory:bool=False, world_size:int=1):
-        "Batches in `order`; unpinned buffers are reused round a ring of `self.ring`, pinned ones recycled by torch."
-        shape, ring = (batch_size, *self.packed.images.shape[1:]), []
-        for k, s in enumerate(range(0, len(order) - batch_size + 1, batch_size)):
-            if pin_memory: out = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
-            elif len(ring) < self.ring: out = torch.empty(shape, dtype=torch.uint8); ring.append(out)
-            else: out = ring[k % self.ring]
-            yield self.packed.read_batch(order[s:s + batch_size], out), []
+        "Batches in `order`, read into the buffers of a `BufferRing` (kept from call to call)."
+        shape = (batch_size, *self.packed.images.shape[1:])
+        if self.ring is None or (self.ring.shape, self.ring.pin_memory) != (shape, pin_memory):
+            self.ring = BufferRing(shape, self.depth, pin_memory)
+        for s in range(0, len(order) - batch_size + 1, batch_size):
+            yield self.read(order[s:s + batch_size], self.ring.next()), []
+
+    def release(self, batch:torch.Tensor, fence=None):
+        "`batch`'s copy to the device is issued; its buffer is filled again only after `fence` (an event) is done."
+        if self.ring is not None: self.ring.release(batch, fence)
