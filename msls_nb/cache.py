@@ -10,14 +10,12 @@ from pathlib import Path
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no lock between builders
 import numpy as np
-from .files import atomic_path
+from .files import atomic_path, remove_leftovers
 from .config import UserError
-from .sample import remove_dead_leftovers
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'LEFTOVER', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning',
-           'row_checksums', 'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache',
-           'PackedImages']
+__all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning', 'row_checksums',
+           'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache', 'PackedImages']
 
 # %% ../nbs/03a_cache.ipynb #0c32ac7d
 CACHE_VERSION = 3   # 2: rows (C, H, W); 3: a CRC-32 per row, our own .npy header (msls_nb.data's rows are (H, W, C))
@@ -99,8 +97,6 @@ def _pool(workers:int):
     return ctx.Pool(workers)
 
 # %% ../nbs/03a_cache.ipynb #6010760c
-LEFTOVER = r'\..+\.tmp-(?P<pid>\d+)(\.\w+)?'   # the temporary name `atomic_path` writes before its rename
-
 class PackedCache:
     "A folder of `images.npy` (N, *row shape) uint8, `files.txt`, `checksums.npy`, chunk markers and `manifest.json`."
     def __init__(self, folder:str|Path): self.folder = Path(folder)
@@ -190,7 +186,7 @@ class PackedCache:
         "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."
         plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files), chunk=chunk)
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
-        remove_dead_leftovers(self.folder, LEFTOVER)
+        remove_leftovers(self.folder)
         done, images = self._markers(), str(self.folder / 'images.npy')
         tasks = [(images, str(root), s, files[s:s + chunk], load) for s in range(0, len(files), chunk)
                  if s not in done or s in redo]

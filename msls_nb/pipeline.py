@@ -151,10 +151,11 @@ def collate_strips(items):
     return (None if any(s is None for s in strips) else torch.from_numpy(np.stack(strips))), bad
 
 def make_loader(dataset, batch_size:int, order:list, workers:int|None=None, pin_memory:bool=False, world_size:int=1):
-    "A DataLoader over `dataset` in `order` (from `epoch_order`), full batches only."
+    "A DataLoader over `dataset` in `order` (from `epoch_order`), full batches only; it never draws from the global random state."
     workers = default_workers(world_size) if workers is None else workers
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=order, drop_last=True, num_workers=workers,
-                                       pin_memory=pin_memory, collate_fn=collate_strips, prefetch_factor=2 if workers else None)
+                                       pin_memory=pin_memory, collate_fn=collate_strips, prefetch_factor=2 if workers else None,
+                                       generator=torch.Generator().manual_seed(0))   # the training step's random stream stays exact
 
 def prefetch(iterator, depth:int=2):
     "Yield from `iterator`, produced in a background thread that keeps `depth` items ready."

@@ -130,12 +130,13 @@ def data_parser() -> UserArgumentParser:
     k.add_argument('-t', '--train_params', default=None, help='JSON object of TrainingConfig fields (img_size, crop, selection, ...)')
     k.add_argument('--preset', default='auto', help=f"auto, none or one of {', '.join(PRESETS)}: the image size and networks to cache for")
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
+    k.add_argument('--verify', action='store_true', help='check every row against its checksum and decode damaged chunks again')
     return p
 
 # %% ../nbs/10_cli.ipynb #53c726bd
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
-    from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data
+    from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data, verify_cache
     from msls_nb.train import make_configs
     if a.command == 'extract':
         reports = extract(a.zips[0] if len(a.zips) == 1 else a.zips, a.dataroot)
@@ -145,7 +146,7 @@ def data_command(a:argparse.Namespace) -> int:
     if a.command == 'counts': print(city_counts(resolve_data_root(a.dataroot))); return 0
     train_cfg, _, note = make_configs(a.train_params, None, a.preset, a.device, a.dataroot)
     print(note)
-    print(', '.join(f'{k}={v}' for k, v in prepare_data(train_cfg).items()))
+    print(', '.join(f'{k}={v}' for k, v in (verify_cache(train_cfg) if a.verify else prepare_data(train_cfg)).items()))
     return 0
 
 def data_main(argv:list|None=None) -> int:

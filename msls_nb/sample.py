@@ -4,17 +4,17 @@
 
 # %% ../nbs/02_sample.ipynb #f99c54d1
 from __future__ import annotations
-import csv, os, re, shutil, socket, uuid
+import csv, os
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from .config import default_cache_dir
+from .files import atomic_path, remove_leftovers
 
 # %% auto #0
 __all__ = ['SKIES', 'LIGHT', 'SEASONS', 'CANOPY', 'LAMP', 'WINDOW_LIT', 'WINDOW', 'DEFAULT_PALETTE', 'SAMPLE_CITIES',
            'POSTPROCESSED_COLUMNS', 'RAW_COLUMNS', 'SEQ_COLUMNS', 'TIMES', 'SAMPLE_VERSION', 'Camera', 'shade', 'sky',
-           'render_street', 'mapillary_key', 'write_subset', 'make_sample_dataset', 'pid_alive', 'temp_folder_name',
-           'remove_dead_leftovers', 'leftover_pattern', 'build_once', 'sample_data_root']
+           'render_street', 'mapillary_key', 'write_subset', 'make_sample_dataset', 'build_once', 'sample_data_root']
 
 # %% ../nbs/02_sample.ipynb #49888857
 class Camera:
@@ -222,51 +222,15 @@ def make_sample_dataset(dest:str|Path,            # folder that will hold train_
             if n: write_subset(root / city / subset, city, n, seed, ci, si, frames_per_sequence, size)
     return root
 
-# %% ../nbs/02_sample.ipynb #e6ee8ce5
-def pid_alive(pid:int) -> bool:
-    "Whether process `pid` exists on this machine (one we may not signal counts as alive; on Windows always True)."
-    if os.name == 'nt': return True        # os.kill(pid, 0) would send CTRL_C_EVENT there
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except OSError: return True            # PermissionError: alive, someone else's
-    return True
-
-def temp_folder_name(final:str|Path) -> str:
-    "A private temporary name for building `final`, saying who builds it: `.<final>.tmp-<host>-<pid>-<random>`."
-    return f'.{Path(final).name}.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-
-def remove_dead_leftovers(folder:str|Path, pattern:str) -> list[Path]:
-    "Remove the entries of `folder` whose name matches `pattern` (groups `pid`, optional `host`) and whose process is gone."
-    folder, host, removed = Path(folder), socket.gethostname(), []
-    if not folder.is_dir(): return removed
-    for p in folder.iterdir():
-        m = re.fullmatch(pattern, p.name)
-        if not m or m.groupdict().get('host') not in (None, host) or pid_alive(int(m['pid'])): continue
-        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-        removed.append(p)
-    return removed
-
-def leftover_pattern(final:str|Path) -> str:
-    "The names `temp_folder_name(final)` gives (and the older names without the host)."
-    return rf'\.{re.escape(Path(final).name)}\.tmp-(?:(?P<host>.+)-)?(?P<pid>\d+)-[0-9a-f]{{8}}'
-
 # %% ../nbs/02_sample.ipynb #e1810368
 SAMPLE_VERSION = 1
 
 def build_once(final:Path, make) -> Path:
     "Run `make(tmp_folder)` in a private folder beside `final` and rename it to `final`, unless `final` exists."
     final = Path(final)
-    remove_dead_leftovers(final.parent, leftover_pattern(final))      # what killed builds left behind
+    remove_leftovers(final.parent)                  # what killed builds left behind
     if final.is_dir(): return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / temp_folder_name(final)
-    try:
-        make(tmp)
-        try: os.rename(tmp, final)
-        except OSError:                     # another process finished first: keep theirs
-            if not final.is_dir(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_path(final, folder=True) as tmp: make(tmp)   # another process finished first: theirs is kept
     return final
 
 def sample_data_root(seed:int=0, cache_dir:str|Path|None=None) -> Path:

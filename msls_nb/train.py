@@ -321,6 +321,7 @@ def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
 def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> TrainingResult:
     "Phase 4: the run's result, published to S3 and SageMaker where asked."
     st, slim = run.state, run.model_cfg.slim_checkpoint_path(run.state.epoch)
+    summary = {**summary, **{f'data_{k}': v for k, v in run.data.describe().items()}}   # bad files met during the run, too
     result = TrainingResult(run.model_cfg.run_dir, run.train_cfg, st.epoch, run.gan.G_sample, unwrap(run.gan.D), st.losses, st.img_list, st.noise,
                             images_per_s, run.checkpoint, slim if is_main() and slim.exists() else None, summary, global_step=st.global_step)
     log(f'done: epoch {st.epoch}, {images_per_s:,.1f} img/s, checkpoint {run.checkpoint}')
