@@ -18,7 +18,7 @@ from .checkpoint import RunState, restore_model, unwrap
 from .monitor import log
 
 # %% auto #0
-__all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'GAN', 'build_gan', 'dcgan_step']
+__all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'GAN', 'build_gan', 'dcgan_step', 'compiled_steps_work']
 
 # %% ../nbs/05b_step.ipynb #6e984203
 def d_loss(kind:str, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> torch.Tensor:
@@ -76,17 +76,10 @@ class GAN:
         "The generator to draw pictures from: the EMA generator where there is one."
         return self.G_ema if self.G_ema is not None else unwrap(self.G)
 
-# %% ../nbs/05b_step.ipynb #7a84afbd
-def _compile(module, example, enabled:bool):
-    "torch.compile `module` and try it on `example`; eager (with a warning) where that fails."
-    if not enabled: return module, False
-    try:
-        compiled = torch.compile(module)
-        with torch.no_grad(): compiled(example)
-        return compiled, True
-    except Exception as e:
-        log(f'warning: torch.compile is not available here ({type(e).__name__}: {str(e).splitlines()[0][:120]}); training eagerly')
-        return module, False
+# %% ../nbs/05b_step.ipynb #34961a0d
+def _compile(module, enabled:bool, backend='inductor'):
+    "`torch.compile(module)` where asked (shapes are static: every batch is full)."
+    return torch.compile(module, backend=backend, dynamic=False) if enabled else module
 
 # %% ../nbs/05b_step.ipynb #d18d0dbb
 def _recipe_parts(cfg:TrainingConfig, G:torch.nn.Module, batch_images:int, state:RunState) -> dict:
@@ -106,11 +99,12 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
     parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * (dist.get_world_size() if dist.is_initialized() else 1), state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
-    Gc, g_ok = _compile(G, torch.zeros(2, cfg.nz, 1, 1, device=acc.device), cfg.compile)
-    Dc, d_ok = _compile(D, acc.to_device(torch.zeros(2, cfg.nc, cfg.img_size, cfg.img_size)), cfg.compile)
+    Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
     D_ddp = Dc
     if dist.is_initialized(): Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
-    return GAN(Gc, D_ddp, Dc, G_optim, D_optim, g_ok and d_ok, **parts)
+    gan = GAN(Gc, D_ddp, Dc, G_optim, D_optim, cfg.compile, **parts)
+    if cfg.compile and not compiled_steps_work(gan, cfg, acc): return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images)
+    return gan
 
 # %% ../nbs/05b_step.ipynb #a03cd8a4
 def _backward_step(loss, optim, acc:Accelerator, scaler):
@@ -157,3 +151,23 @@ def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator, scaler=None) -> dict
         update_ema(gan.G_ema, gan.G, ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup))
     gan.step += 1
     return _metrics(gan, loss_D, loss_G, out_real, out_fake, out_G, r1)
+
+# %% ../nbs/05b_step.ipynb #9450d85b
+def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -> bool:
+    "Run `n` steps of `gan` on a synthetic batch, then restore its state; False (and one warning line) where they fail."
+    mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim, **({'G_ema': gan.G_ema} if gan.G_ema else {}))
+    saved = {k: copy.deepcopy(m.state_dict()) for k, m in mods.items()}
+    extra = (gan.augment.state_dict() if gan.augment else None, gan.step, acc.rng_state())
+    try:
+        real = acc.in_memory_format(torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1)
+        for _ in range(n): dcgan_step(gan, real, acc, acc.grad_scaler())
+        return True
+    except Exception as e:
+        log(f'warning: torch.compile failed on this model and device ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); '
+            'training eagerly')
+        return False
+    finally:
+        for k, m in mods.items(): m.load_state_dict(saved[k])
+        if gan.augment: gan.augment.load_state_dict(extra[0])
+        gan.step = extra[1]; acc.set_rng_state(extra[2])
+        for m in (mods['G'], mods['D']): m.zero_grad(set_to_none=True)

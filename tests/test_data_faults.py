@@ -106,6 +106,7 @@ build_once(Path(sys.argv[1]), make)
 
 def test_killed_builder_leaves_a_folder_the_next_call_removes_and_a_live_one_keeps(tmp_path):
     from msls_nb.sample import build_once
+    from msls_nb.files import TMP_TAG, _host
     def start():
         p = subprocess.Popen([sys.executable, '-c', BUILDER, str(tmp_path / 'data')], cwd=REPO, stdout=subprocess.PIPE, text=True)
         return p, Path(p.stdout.readline().strip())
@@ -114,7 +115,7 @@ def test_killed_builder_leaves_a_folder_the_next_call_removes_and_a_live_one_kee
     killed.send_signal(signal.SIGKILL); killed.wait()
     try:
         for folder, proc in ((leftover, killed), (working, live)):
-            assert re.fullmatch(rf'\.data\.tmp-{re.escape(socket.gethostname())}-{proc.pid}-[0-9a-f]{{8}}', folder.name), folder.name
+            assert re.fullmatch(rf'\.data{re.escape(TMP_TAG)}{re.escape(_host())}-{proc.pid}-[0-9a-f]+', folder.name), folder.name
         assert leftover.is_dir() and working.is_dir()
         build_once(tmp_path / 'data', lambda f: f.mkdir())
         assert not leftover.exists() and working.is_dir() and (tmp_path / 'data').is_dir()

@@ -137,3 +137,24 @@ def test_keep_last_keeps_the_newest_full_checkpoints_and_every_slim_one(tmp_path
     run = tmp_path / 'keep'
     assert sorted(p.name for p in run.glob('checkpoint_*.pt')) == ['checkpoint_3.pt', 'checkpoint_4.pt']
     assert sorted(p.name for p in run.glob('slim_checkpoint_*.pt')) == [f'slim_checkpoint_{e}.pt' for e in (1, 2, 3, 4)]
+
+def test_sigterm_to_rank_0_under_torchrun_saves_and_every_rank_exits_cleanly(tmp_path):
+    from conftest import free_port
+    from test_elastic import children
+    args = tiny_args(tmp_path, 'ddpterm', log_frequency=1, limit=None, batch_size=4)   # 36 batches an epoch on 2 ranks
+    p = subprocess.Popen([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_addr', '127.0.0.1',
+                          '--master_port', str(free_port()), '-m', 'msls_nb.run_dcgan', *args, '-ne', '3', '--logging', 'False'],
+                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    lines = []
+    for line in p.stdout:
+        lines.append(line)
+        if line.startswith('[1/3][5/'): break
+    workers = sorted(children(p.pid))
+    assert len(workers) == 2, lines
+    rank0 = next(w for w in workers if 'RANK=0' in open(f'/proc/{w}/environ', 'rb').read().replace(b'\0', b' ').decode())
+    os.kill(rank0, signal.SIGTERM)                                           # the scheduler stops rank 0 only
+    out = ''.join(lines) + p.communicate(timeout=180)[0]
+    assert 'terminate called' not in out and 'SIGABRT' not in out and 'Signals.SIGABRT' not in out, out[-3000:]
+    assert 'stopped by SIGTERM at epoch 1 step' in out, out[-3000:]
+    ck = torch.load(tmp_path / 'ddpterm' / 'checkpoint_1.pt', weights_only=False)
+    assert ck['step'] > 0 and len(ck['loop_state']['rng']) == 2                # both ranks' random states, to continue exactly

@@ -55,7 +55,7 @@ def test_trained_by_the_file_run_cli(run):
     checkpoint = get_checkpoint(str(run.checkpoint_path(1)), True)        # positional, the original bool
     G = restore_G_for_inference(checkpoint, Generator(TRAIN_CFG))
     full = Generator(TRAIN_CFG).eval()
-    full.load_state_dict(checkpoint['G_state_dict'])
+    full.load_state_dict(checkpoint.get('G_ema_state_dict', checkpoint['G_state_dict']))   # for inference: the EMA generator
     z = torch.randn(4, TRAIN_CFG.nz)
     assert torch.equal(G(z), full(z))
     assert restore_G_for_inference(Generator(TRAIN_CFG), checkpoint).training is False   # our order works too
