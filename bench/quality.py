@@ -18,7 +18,7 @@ Datasets: `sample`: the 288 embedded street scenes (192 train, 96 held aside); `
 digits (8x8, shipped with the package), upscaled to 32 px grey (1,497 train, 300 held aside). The last lines compare each
 recipe with `classic` (SWD ratio, ms/step ratio); `--figure` writes classic next to the default recipe, same latents.
 """
-import argparse, json, math, os, platform, shutil, statistics, tempfile, time
+import argparse, contextlib, json, math, os, platform, shutil, statistics, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -26,8 +26,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 def load_folder(folder:Path, nc:int) -> tuple[torch.Tensor, torch.Tensor]:
-    "Every image under `folder` through the training pipeline's own decoding (`load_strip`, 32 px), in [-1, 1], and the number
-    in its parent folder's name (the digit) where there is one."
+    "Every image under `folder` decoded as training decodes it (`load_strip`, 32 px) in [-1, 1], and its folder's digit (or -1)."
     from msls_nb.pipeline import load_strip
     paths = sorted(Path(folder).rglob('*.png')) + sorted(Path(folder).rglob('*.jpg'))
     x = torch.from_numpy(np.stack([load_strip(p, 32, 1.0, 0.0, nc) for p in paths])).float() / 127.5 - 1
@@ -95,7 +94,8 @@ def train_run(folder:Path, nc:int, recipe:str, seed:int, epochs:int, root:Path, 
     cfg = make_train_config(None, None, nc=nc, nz=32, ngf=32, ndf=32, img_size=32, batch_size=64, data_root=str(folder), recipe=recipe,
                             seed=seed, cache_dir=str(root / 'cache'), **extra)
     mc = ModelCheckpointConfig(name=f'{folder.parent.name}-{recipe}-{seed}', root=str(root / 'runs'), save_frequency=epochs, log_frequency=10**9)
-    r = start_or_resume_training_run(cfg, mc, n_epoch=epochs, logging=False, progress=False, device='cpu')
+    with contextlib.redirect_stdout(sys.stderr):   # the run's log lines go to stderr; stdout is JSON lines
+        r = start_or_resume_training_run(cfg, mc, n_epoch=epochs, logging=False, progress=False, device='cpu')
     return r.slim_checkpoint, 1000 * cfg.batch_size / r.images_per_s
 
 def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None) -> dict:
@@ -105,7 +105,8 @@ def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None) -> dict:
     from msls_nb.metrics import swd, parzen_nll
     G = load_generator(slim)
     fake = generate(G, latents(n, G.nz, seed=10_000 + seed))
-    out = dict(swd=round(swd(held, fake[:len(held)], seed=seed)['swd'], 3))
+    k = min(len(held), len(fake))
+    out = dict(swd=round(swd(held[:k], fake[:k], seed=seed)['swd'], 3))
     half = len(held) // 2
     out['parzen_nll'] = round(parzen_nll(fake, held[:half], held[half:])['parzen_nll'], 1)
     if judge is not None: out.update(classifier_stats(judge, fake))

@@ -11,16 +11,15 @@ from .config import AUGMENT_TRANSFORMS, parse_augment_policy
 # %% auto #0
 __all__ = ['AUGMENT_OPS', 'diff_augment', 'AdaptiveAugment']
 
-# %% ../nbs/04a_augment.ipynb #5e913dc7
-def _brightness(x, u, on): return x + torch.where(on, u[:, 0] - 0.5, 0.0).view(-1, 1, 1, 1).to(x.dtype)
-
-def _saturation(x, u, on):
-    m = x.mean(1, keepdim=True)
-    return (x - m) * torch.where(on, u[:, 0] * 2, 1.0).view(-1, 1, 1, 1).to(x.dtype) + m
-
-def _contrast(x, u, on):
-    m = x.mean((1, 2, 3), keepdim=True)
-    return (x - m) * torch.where(on, u[:, 0] + 0.5, 1.0).view(-1, 1, 1, 1).to(x.dtype) + m
+# %% ../nbs/04a_augment.ipynb #d74244b6
+def _color(x, u, on):
+    "Brightness, saturation and contrast, in that order, in one pass: `c*s*x + c*(1-s)*mean_channels + (1-c)*mean_image + b`."
+    one = lambda v: v.view(-1, 1, 1, 1).to(x.dtype)
+    b = one(torch.where(on[:, 0], u[:, 0] - 0.5, 0.0))      # brightness: an offset in [-0.5, 0.5)
+    s = one(torch.where(on[:, 1], u[:, 1] * 2, 1.0))        # saturation: the pixel's deviation from its channel mean x [0, 2)
+    c = one(torch.where(on[:, 2], u[:, 2] + 0.5, 1.0))      # contrast: the deviation from the image mean x [0.5, 1.5)
+    m_pixel = x.mean(1, keepdim=True)
+    return x * (c * s) + m_pixel * (c * (1 - s)) + (m_pixel.mean((2, 3), keepdim=True) * (1 - c) + b)
 
 # %% ../nbs/04a_augment.ipynb #2c92d9c6
 def _translation(x, u, on, ratio:float=0.125):
@@ -47,7 +46,7 @@ def _cutout(x, u, on, ratio:float=0.5):
     return x * (~cut)[:, None].to(x.dtype)
 
 # %% ../nbs/04a_augment.ipynb #39abc4f3
-AUGMENT_OPS = {'color': [(_brightness, 1), (_saturation, 1), (_contrast, 1)], 'translation': [(_translation, 2)], 'cutout': [(_cutout, 2)]}
+AUGMENT_OPS = {'color': (_color, 3), 'translation': (_translation, 2), 'cutout': (_cutout, 2)}   # transform, random numbers
 assert tuple(AUGMENT_OPS) == AUGMENT_TRANSFORMS
 
 # %% ../nbs/04a_augment.ipynb #fdac7482
@@ -65,11 +64,11 @@ def diff_augment(x:torch.Tensor,                 # (B, C, H, W) images in [-1, 1
     fixed = not torch.is_tensor(p)
     if fixed and p <= 0: return x
     for name in parse_augment_policy(policy):
-        for fn, k in AUGMENT_OPS[name]:
-            u = _uniform(x.shape[0], k + 1, x, generator)   # the last column decides whether the transform applies
-            on = u[:, -1] < p
-            y = fn(x, u[:, :k], on)
-            x = y if fixed and p >= 1 else torch.where(on.view(-1, 1, 1, 1), y, x)   # skipped samples stay exactly as they were
+        fn, k = AUGMENT_OPS[name]
+        n_on = 3 if name == 'color' else 1                   # the coins: whether each (sub-)transform applies
+        u = _uniform(x.shape[0], k + n_on, x, generator)
+        on = u[:, k:] < p
+        x = fn(x, u[:, :k], on if n_on > 1 else on[:, 0])   # where it does not, the image stays exactly as it was
     return x
 
 # %% ../nbs/04a_augment.ipynb #c184a4fb

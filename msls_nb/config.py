@@ -112,11 +112,11 @@ IMG_SIZES = (32, 64, 128, 256)
 LOSSES = ('bce', 'hinge')
 AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
 RECIPE_KEYS = ('augment', 'augment_p', 'ada_target', 'ada_kimg', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma', 'r1_every')
-RECIPES = {   # every field of RECIPE_KEYS, and lr_d as a multiple of lr
+RECIPES = {   # every field of RECIPE_KEYS, and the two learning rates as multiples of lr
     'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0, loss='bce',
-                      r1_gamma=0.0, r1_every=16, lr_d_scale=1.0),
-    'efficient': dict(augment='translation,cutout', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=1.0, ema_rampup=0.0,
-                      loss='bce', r1_gamma=0.0, r1_every=16, lr_d_scale=1.0),
+                      r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0),
+    'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0, ema_rampup=0.05,
+                      loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0),
 }
 DEFAULT_RECIPE = 'efficient'
 
@@ -138,7 +138,7 @@ class TrainingConfig(StrictConfig):
     nz: int = 128               # latent vector size
     ngf: int = 128              # generator width (channels of its last hidden layer)
     ndf: int = 32               # discriminator width (channels of its first layer)
-    lr: float = 0.0002          # AdamW learning rate, both networks
+    lr: float = 0.0002          # AdamW learning rate (both networks' base: see lr_g and lr_d)
     beta1: float = 0.5          # AdamW beta1
     beta2: float = 0.999        # AdamW beta2
     batch_size: int = 128       # images per step on each device
@@ -172,14 +172,16 @@ class TrainingConfig(StrictConfig):
     loss: str | None = None               # 'bce' (the non-saturating loss of DCGAN) or 'hinge'
     r1_gamma: float | None = None         # weight of the R1 penalty on real images; 0: off
     r1_every: int | None = None           # lazy R1: every this many steps (with the weight scaled to match)
-    lr_d: float | None = None             # discriminator learning rate (two time-scale); None: lr times the recipe's lr_d_scale
+    lr_g: float | None = None             # generator learning rate; None: lr times the recipe's lr_g_scale
+    lr_d: float | None = None             # discriminator learning rate; None: lr times the recipe's lr_d_scale
     _where = 'train_params'
 
     def __post_init__(self):
         recipe = RECIPES.get(self.recipe) if isinstance(self.recipe, str) else None
         for k, v in (recipe or {}).items():    # fields left at None take the recipe's values
             if k in RECIPE_KEYS and getattr(self, k) is None: object.__setattr__(self, k, v)
-        if recipe and self.lr_d is None and isinstance(self.lr, (int, float)): object.__setattr__(self, 'lr_d', self.lr * recipe['lr_d_scale'])
+        for k in ('lr_g', 'lr_d'):             # two time-scale learning rates, as multiples of lr
+            if recipe and getattr(self, k) is None and isinstance(self.lr, (int, float)): object.__setattr__(self, k, self.lr * recipe[f'{k}_scale'])
         super().__post_init__()
 
     def _validate(self):
@@ -211,11 +213,12 @@ class TrainingConfig(StrictConfig):
         if self.ada_kimg == 0: self._fail('ada_kimg', 'must be positive (thousands of images for augment_p to go from 0 to 1)')
         if self.loss not in LOSSES: self._fail('loss', f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.r1_every < 1: self._fail('r1_every', f'must be a positive integer, got {self.r1_every}')
-        if self.lr_d <= 0: self._fail('lr_d', f'must be positive, got {self.lr_d}')
+        for k in ('lr_g', 'lr_d'):
+            if getattr(self, k) <= 0: self._fail(k, f'must be positive, got {getattr(self, k)}')
 
     def recipe_fields(self) -> dict:
         "The training recipe's fields and their values (what `recipe` chose, and what was given)."
-        return {k: getattr(self, k) for k in ('recipe', *RECIPE_KEYS, 'lr_d')}
+        return {k: getattr(self, k) for k in ('recipe', *RECIPE_KEYS, 'lr_g', 'lr_d')}
 
     @property
     def n_layers(self) -> int:
