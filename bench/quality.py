@@ -16,7 +16,7 @@ held aside from training:
 - ms/step: wall time of a training step of this run (data loading included), from its images/s.
 Datasets: `sample`: the 288 embedded street scenes (192 train, 96 held aside); `digits`: scikit-learn's 1,797 handwritten
 digits (8x8, shipped with the package), upscaled to 32 px grey (1,497 train, 300 held aside). The last lines compare each
-recipe with `classic` (SWD ratio, ms/step ratio); `--figure` writes classic next to the default recipe, same latents.
+recipe with `classic` (SWD ratio, ms/step ratio); `--figure` writes classic next to the default recipe, same latents, per dataset.
 """
 import argparse, contextlib, json, math, os, platform, shutil, statistics, sys, tempfile, time
 from pathlib import Path
@@ -138,7 +138,7 @@ def main():
     ap.add_argument('--samples', type=int, default=1024, help='generated images per evaluation')
     ap.add_argument('--threads', type=int, default=1, help='torch threads (1: steadier timings on a shared machine)')
     ap.add_argument('-t', '--train_params', default='{}', help='JSON of further TrainingConfig fields for every run')
-    ap.add_argument('--figure', default=None, help='write classic next to the default recipe (first dataset, first seed) here')
+    ap.add_argument('--figure', default=None, help='write classic next to the default recipe (first seed) to <FIGURE>_<dataset>.png')
     ap.add_argument('--work', default=None, help='folder for data and runs (default: a temporary one)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -166,7 +166,7 @@ def main():
                 c = {k: summarize(results['classic'], k)['mean'] for k in ('swd', 'ms_per_step')}
                 line.update(swd_vs_classic=round(s['swd']['mean'] / c['swd'], 3), step_time_vs_classic=round(s['ms_per_step']['mean'] / c['ms_per_step'], 3))
             print(json.dumps(line), flush=True)
-        if a.figure and ds == a.datasets[0] and len(first) >= 2:
-            figure({k: first[k] for k in ('classic', DEFAULT_RECIPE) if k in first}, Path(a.figure))
+        if a.figure and len(first) >= 2:
+            figure({k: first[k] for k in ('classic', DEFAULT_RECIPE) if k in first}, Path(f'{a.figure}_{ds}.png'))
 
 if __name__ == '__main__': main()
