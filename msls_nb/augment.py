@@ -13,10 +13,10 @@ __all__ = ['AUGMENT_OPS', 'diff_augment', 'AdaptiveAugment']
 
 # %% ../nbs/04a_augment.ipynb #d74244b6
 def _color(x, u, on):
-    "Brightness, saturation and contrast, in that order, in one pass: `c*s*x + c*(1-s)*mean_channels + (1-c)*mean_image + b`."
+    "Brightness, saturation, then contrast, in one pass: `c*s*x + c*(1-s)*mean_channels + (1-c)*mean_image + b`."
     one = lambda v: v.view(-1, 1, 1, 1).to(x.dtype)
     b = one(torch.where(on[:, 0], u[:, 0] - 0.5, 0.0))      # brightness: an offset in [-0.5, 0.5)
-    s = one(torch.where(on[:, 1], u[:, 1] * 2, 1.0))        # saturation: the pixel's deviation from its channel mean x [0, 2)
+    s = one(torch.where(on[:, 1], u[:, 1] * 2, 1.0))        # saturation: the deviation from the channel mean x [0, 2)
     c = one(torch.where(on[:, 2], u[:, 2] + 0.5, 1.0))      # contrast: the deviation from the image mean x [0.5, 1.5)
     m_pixel = x.mean(1, keepdim=True)
     return x * (c * s) + m_pixel * (c * (1 - s)) + (m_pixel.mean((2, 3), keepdim=True) * (1 - c) + b)
@@ -28,7 +28,8 @@ def _translation(x, u, on, ratio:float=0.125):
     sy, sx = int(H * ratio + 0.5), int(W * ratio + 0.5)
     ty = torch.where(on, (u[:, 0] * (2 * sy + 1)).floor() - sy, 0.0).long().clamp(-sy, sy)
     tx = torch.where(on, (u[:, 1] * (2 * sx + 1)).floor() - sx, 0.0).long().clamp(-sx, sx)
-    iy, ix = torch.arange(H, device=x.device) - ty[:, None], torch.arange(W, device=x.device) - tx[:, None]   # source rows, columns
+    iy = torch.arange(H, device=x.device) - ty[:, None]   # source rows
+    ix = torch.arange(W, device=x.device) - tx[:, None]   # source columns
     valid = ((iy >= 0) & (iy < H))[:, :, None] & ((ix >= 0) & (ix < W))[:, None, :]
     out = x.gather(2, iy.clamp(0, H - 1)[:, None, :, None].expand(B, C, H, W))
     out = out.gather(3, ix.clamp(0, W - 1)[:, None, None, :].expand(B, C, H, W))
@@ -46,21 +47,24 @@ def _cutout(x, u, on, ratio:float=0.5):
     return x * (~cut)[:, None].to(x.dtype)
 
 # %% ../nbs/04a_augment.ipynb #39abc4f3
-AUGMENT_OPS = {'color': (_color, 3), 'translation': (_translation, 2), 'cutout': (_cutout, 2)}   # transform, random numbers
+# name: (transform, random numbers it takes per sample)
+AUGMENT_OPS = {'color': (_color, 3), 'translation': (_translation, 2), 'cutout': (_cutout, 2)}
 assert tuple(AUGMENT_OPS) == AUGMENT_TRANSFORMS
 
 # %% ../nbs/04a_augment.ipynb #fdac7482
 def _uniform(n:int, k:int, x:torch.Tensor, generator:torch.Generator|None) -> torch.Tensor:
     "(n, k) uniform numbers on x's device, drawn on the generator's device (the same numbers for a seed everywhere)."
     dev = generator.device if generator is not None else x.device
-    return torch.rand(n, k, generator=generator, device=dev).to(device=x.device, dtype=x.dtype if x.is_floating_point() else torch.float32)
+    dtype = x.dtype if x.is_floating_point() else torch.float32
+    return torch.rand(n, k, generator=generator, device=dev).to(device=x.device, dtype=dtype)
 
-def diff_augment(x:torch.Tensor,                 # (B, C, H, W) images in [-1, 1], any device and float dtype
-                 policy:str='translation,cutout', # comma-separated transforms (see `AUGMENT_OPS`), applied in this order
-                 p:float|torch.Tensor=1.0,       # probability that each transform is applied to each sample (may live on the device)
-                 generator:torch.Generator|None=None  # source of randomness (any device); None: x's device's global generator
-                ) -> torch.Tensor:
-    "DiffAugment: each transform of `policy` applied to each sample with probability `p`, differentiably; shape, dtype, device kept."
+def diff_augment(
+    x:torch.Tensor,                      # (B, C, H, W) images in [-1, 1], any device and float dtype (both kept)
+    policy:str='translation,cutout',     # comma-separated transforms (see `AUGMENT_OPS`), applied in this order
+    p:float|torch.Tensor=1.0,            # probability of each transform on each sample (may be a tensor on the device)
+    generator:torch.Generator|None=None  # source of randomness (any device); None: x's device's global generator
+) -> torch.Tensor:
+    "DiffAugment: each transform of `policy` applied to each sample with probability `p`, differentiably."
     fixed = not torch.is_tensor(p)
     if fixed and p <= 0: return x
     for name in parse_augment_policy(policy):
@@ -76,7 +80,8 @@ class AdaptiveAugment:
     "DiffAugment with a fixed probability, or one adapted towards an overfitting target (ADA)."
     def __init__(self, policy:str='translation,cutout', p:float=1.0, target:float|None=None, ada_kimg:float=10.0,
                  batch_images:int=64, interval:int=4):
-        self.policy, self.p, self.target, self.interval = ','.join(parse_augment_policy(policy)), float(p), target, interval
+        self.policy, self.p = ','.join(parse_augment_policy(policy)), float(p)
+        self.target, self.interval = target, interval
         self.step_size = batch_images * interval / (ada_kimg * 1000)
         self._signs, self._n, self._calls, self.r_t = 0.0, 0, 0, float('nan')
 
@@ -96,7 +101,8 @@ class AdaptiveAugment:
         self._n, self._calls = self._n + real_logits.numel(), self._calls + 1
         if self._calls % self.interval: return
         self.r_t = self._signs / self._n
-        self.p = (torch.as_tensor(self.p, device=self.r_t.device) + torch.sign(self.r_t - self.target) * self.step_size).clamp(0.0, 0.999)
+        step = torch.sign(self.r_t - self.target) * self.step_size
+        self.p = (torch.as_tensor(self.p, device=self.r_t.device) + step).clamp(0.0, 0.999)
         self._signs, self._n = 0.0, 0
 
     def state_dict(self) -> dict: return dict(p=float(self.p), calls=self._calls)

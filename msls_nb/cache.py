@@ -24,6 +24,7 @@ def settings_key(settings:dict) -> str:
     "A short stable hash of a JSON-able settings dict."
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/03a_cache.ipynb #51df14f7
 def source_fingerprint(root:str|Path, files:list) -> str:
     "A hash of the relative path, size and modification time of every file (missing files count too)."
     h, root = hashlib.sha1(), str(root)
@@ -36,16 +37,19 @@ def source_fingerprint(root:str|Path, files:list) -> str:
 class CacheCorruptError(UserError): "A packed cache whose bytes are not what its build wrote, beyond mending here."
 class CacheRepairWarning(UserWarning): "A damaged packed cache was found and mended."
 
+# %% ../nbs/03a_cache.ipynb #fa2d078a
 def row_checksums(rows:np.ndarray) -> np.ndarray:
     "The CRC-32 of each row of a C-ordered uint8 (n, ...) array, as uint32."
     return np.fromiter((zlib.crc32(r) for r in rows), dtype=np.uint32, count=len(rows))
 
+# %% ../nbs/03a_cache.ipynb #abc3d186
 def npy_header(shape:tuple) -> bytes:
     "The .npy header (format 1.0) of a C-ordered uint8 array of `shape`: the bytes `images.npy` starts with."
     buf = io.BytesIO()
     np.lib.format.write_array_header_1_0(buf, dict(descr='|u1', fortran_order=False, shape=tuple(shape)))
     return buf.getvalue()
 
+# %% ../nbs/03a_cache.ipynb #e1bb482b
 def read_npy_header(path:str|Path) -> tuple:
     "(shape, fortran order, dtype, data offset) of a .npy file; ValueError where it has no valid header."
     with open(path, 'rb') as f:
@@ -55,6 +59,7 @@ def read_npy_header(path:str|Path) -> tuple:
         except (SyntaxError, TypeError, KeyError) as e: raise ValueError(str(e)) from e
         return shape, fortran, dtype, f.tell()
 
+# %% ../nbs/03a_cache.ipynb #dc223fd8
 def file_digest(path:str|Path) -> str | None:
     "A BLAKE2b digest of a file's bytes (None when it cannot be read)."
     try: return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
@@ -184,7 +189,8 @@ class PackedCache:
 
     def _build(self, root, files, load, shape, settings, fingerprint, workers, chunk, progress, redo=()) -> int:
         "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."
-        plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files), chunk=chunk)
+        plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files),
+                    chunk=chunk)
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
         remove_leftovers(self.folder)
         done, images = self._markers(), str(self.folder / 'images.npy')

@@ -28,6 +28,7 @@ def unwrap(model:nn.Module) -> nn.Module:
         if inner is None: return model
         model = inner
 
+# %% ../nbs/05_checkpoint.ipynb #9ae5230e
 def strip_prefixes(sd:dict) -> dict:
     "A state dict without `module.` and `_orig_mod.` prefixes."
     return {re.sub(r'^((module|_orig_mod)\.)+', '', k): v for k, v in sd.items()}
@@ -41,7 +42,7 @@ def _state_dict(module:nn.Module) -> dict: return unwrap(module).state_dict()
 class RunState:
     "Where a run stands and what it has produced; the one writer and reader of full checkpoints."
     epoch: int = 0                 # last completed epoch
-    step: int = 0                  # batches done in epoch `epoch + 1` (a checkpoint written mid-epoch, after SIGTERM)
+    step: int = 0                  # batches done in epoch `epoch + 1` (a checkpoint written mid-epoch: SIGTERM)
     global_step: int = 0           # training steps since the run began
     losses: dict = field(default_factory=lambda: {'_G': [], '_D': []})   # one value per step
     img_list: list = field(default_factory=list)   # uint8 fixed-noise grids, one per saved epoch
@@ -61,10 +62,11 @@ class RunState:
     def to_checkpoint(self, G, D, G_optim, D_optim, train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
                       G_ema:nn.Module|None=None) -> dict:
         "The full checkpoint of this state and these networks and optimisers."
-        ck = dict(epoch=self.file_epoch, G_state_dict=_state_dict(G), D_state_dict=_state_dict(D), G_optim=G_optim.state_dict(),
-                  D_optim=D_optim.state_dict(), losses=self.losses, img_list=self.img_list,
-                  noise=None if self.noise is None else self.noise.cpu(), train_cfg=train_cfg.to_dict(),
-                  model_cfg=model_cfg.to_dict(), format_version=FORMAT_VERSION, global_step=self.global_step)
+        ck = dict(epoch=self.file_epoch, G_state_dict=_state_dict(G), D_state_dict=_state_dict(D),
+                  G_optim=G_optim.state_dict(), D_optim=D_optim.state_dict(), losses=self.losses,
+                  img_list=self.img_list, noise=None if self.noise is None else self.noise.cpu(),
+                  train_cfg=train_cfg.to_dict(), model_cfg=model_cfg.to_dict(), format_version=FORMAT_VERSION,
+                  global_step=self.global_step)
         if self.step: ck['step'] = self.step
         if G_ema is not None: ck['G_ema_state_dict'] = _state_dict(G_ema)
         if self.loop: ck['loop_state'] = self.loop
@@ -76,7 +78,8 @@ class RunState:
         step, losses = ckpt.get('step') or 0, ckpt.get('losses') or {'_G': [], '_D': []}
         return cls(epoch=ckpt['epoch'] - (1 if step else 0), step=step, losses=losses,
                    global_step=ckpt.get('global_step', len(losses.get('_G', []))),   # format 1: one loss per step
-                   img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'), loop=ckpt.get('loop_state') or {})
+                   img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'),
+                   loop=ckpt.get('loop_state') or {})
 
 # %% ../nbs/05_checkpoint.ipynb #0cd787bb
 RESUME_KEYS = ('epoch', 'G_state_dict', 'D_state_dict', 'G_optim', 'D_optim')
@@ -87,15 +90,17 @@ def check_full_checkpoint(ckpt, path):
     if not missing: return
     slim = isinstance(ckpt, dict) and 'G_state_dict' in ckpt
     what = 'a slim checkpoint (generator only)' if slim else 'not a training checkpoint'
-    raise UserError(f"{path} is {what}: it lacks {', '.join(missing)}; resume from a checkpoint_<epoch>.pt that training wrote, "
-                    "or start a new run (s_epoch 0)")
+    raise UserError(f"{path} is {what}: it lacks {', '.join(missing)}; "
+                    "resume from a checkpoint_<epoch>.pt that training wrote, or start a new run (s_epoch 0)")
 
 # %% ../nbs/05_checkpoint.ipynb #7e437387
 def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, dtype=torch.float16) -> dict:
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in _state_dict(G).items()}
-    return dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(), format_version=FORMAT_VERSION)
+    return dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(),
+                format_version=FORMAT_VERSION)
 
+# %% ../nbs/05_checkpoint.ipynb #d24c2703
 def save_slim_checkpoint(path:str|Path, epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor) -> Path:
     "Write the slim checkpoint of `G` to `path`: atomically and compressed, as every slim checkpoint is written."
     return save_atomic(slim_checkpoint(epoch, G, train_cfg, noise), path, compress=True)
@@ -103,33 +108,39 @@ def save_slim_checkpoint(path:str|Path, epoch:int, G, train_cfg:TrainingConfig, 
 # %% ../nbs/05_checkpoint.ipynb #6341b313
 def _map_location(cpu, map_location):
     if map_location is not None: return map_location
-    if isinstance(cpu, bool) or cpu is None: return 'cpu' if cpu in (True, None) or not torch.cuda.is_available() else 'cuda'
+    if isinstance(cpu, bool) or cpu is None:
+        return 'cpu' if cpu in (True, None) or not torch.cuda.is_available() else 'cuda'
     return cpu   # a device given positionally: our earlier form get_checkpoint(path, 'cuda')
 
 def get_checkpoint(path:str|Path,            # a local path or s3://bucket/key
-                   cpu:bool|str|None=True,    # the original package's flag: True onto the CPU, False onto CUDA if present
+                   cpu:bool|str|None=True,    # the original flag: True onto the CPU, False onto CUDA if present
                    map_location=None          # a device to load onto (wins over `cpu`)
                   ) -> dict:
     "Load a checkpoint dict from a local path or `s3://bucket/key`."
     if str(path).startswith('s3://'): path = download_from_s3(str(path))
     path = Path(path)
-    if not path.is_file(): raise UserError(f"checkpoint {path} does not exist; check the path (runs keep checkpoint_<epoch>.pt in <root>/<name>/)")
+    if not path.is_file():
+        raise UserError(f"checkpoint {path} does not exist; "
+                        "check the path (runs keep checkpoint_<epoch>.pt in <root>/<name>/)")
     try: return torch.load(path, map_location=_map_location(cpu, map_location), weights_only=False)
     except Exception as e:
-        raise UserError(f"checkpoint {path} cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+        first = str(e).splitlines()[0] if str(e) else ''
+        raise UserError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first}); "
                         "it is damaged or not a checkpoint") from None
 
 # %% ../nbs/05_checkpoint.ipynb #19d79eb7
+def inference_state_dict(ckpt:dict) -> dict:
+    "The generator weights to sample from: the EMA generator's where there is one, else `G_state_dict`."
+    return ckpt.get('G_ema_state_dict') or ckpt.get('G_state_dict') or ckpt   # (or a bare state dict)
+
+# %% ../nbs/05_checkpoint.ipynb #7f798464
 def _load_state(module:nn.Module, sd:dict, what:str):
     try: unwrap(module).load_state_dict(strip_prefixes(sd))
     except RuntimeError as e:
-        lines = [l.strip() for l in str(e).splitlines() if 'size mismatch' in l or 'Missing key' in l or 'Unexpected key' in l]
+        misfit = ('size mismatch', 'Missing key', 'Unexpected key')
+        lines = [l.strip() for l in str(e).splitlines() if any(m in l for m in misfit)]
         raise UserError(f"the checkpoint's {what} does not fit this network ({(lines or [str(e)])[0][:200]}); "
                         "use the train_params it was trained with") from None
-
-def inference_state_dict(ckpt:dict) -> dict:
-    "The generator weights to sample from: the EMA generator's where there is one, else `G_state_dict` (or a bare state dict)."
-    return ckpt.get('G_ema_state_dict') or ckpt.get('G_state_dict') or ckpt
 
 def restore_G_for_inference(checkpoint, G) -> nn.Module:
     "Load a checkpoint's generator weights into `G` (either argument order) and set eval mode; returns `G`."
@@ -149,15 +160,19 @@ def restore_model(ckpt:dict, G:nn.Module, D:nn.Module|None=None, G_optim=None, D
 # %% ../nbs/05_checkpoint.ipynb #5ff5d888
 def checkpoint_train_config(ckpt:dict) -> TrainingConfig:
     "The `TrainingConfig` a checkpoint was trained with (read from its weights for original msls checkpoints)."
-    if not ckpt.get('train_cfg'): return train_config_from_state_dict(strip_prefixes(inference_state_dict(ckpt)), recipe='classic')
-    return TrainingConfig.from_dict({'recipe': 'classic',   # written before recipes existed: the classic loop trained it
+    if not ckpt.get('train_cfg'):
+        return train_config_from_state_dict(strip_prefixes(inference_state_dict(ckpt)), recipe='classic')
+    # a train_cfg without a recipe was written before recipes existed: the classic loop trained it
+    return TrainingConfig.from_dict({'recipe': 'classic',
                                      **{k: v for k, v in ckpt['train_cfg'].items() if k in TrainingConfig.keys()}})
 
+# %% ../nbs/05_checkpoint.ipynb #4b06ccb2
 def generator_from_checkpoint(ckpt:dict, map_location='cpu') -> Generator:
     "The generator of a slim or full checkpoint dict, rebuilt from its own config, in eval mode."
     G = Generator.from_config(checkpoint_train_config(ckpt)).to(map_location)
     return restore_G_for_inference(ckpt, G)
 
+# %% ../nbs/05_checkpoint.ipynb #0640b2fb
 def load_generator(path:str|Path, map_location='cpu') -> Generator:
     "Rebuild the generator of a slim or full checkpoint (local or s3://) from its own config, in eval mode."
     return generator_from_checkpoint(get_checkpoint(path, map_location=map_location), map_location)
@@ -170,6 +185,7 @@ def list_checkpoints(run_dir:str|Path, slim:bool=False) -> dict[int, Path]:
     found = {int(m.group(1)): p for p in run_dir.iterdir() if (m := pat.match(p.name))} if run_dir.is_dir() else {}
     return dict(sorted(found.items()))
 
+# %% ../nbs/05_checkpoint.ipynb #15d3713f
 def latest_checkpoint(run_dir:str|Path, slim:bool=False) -> tuple[int, Path] | None:
     "`(epoch, path)` of the newest checkpoint in `run_dir`, or None."
     found = list_checkpoints(run_dir, slim)

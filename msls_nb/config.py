@@ -19,6 +19,7 @@ class UserError(ValueError):
     "A mistake in the user's input: the message is one line that names the problem and the fix."
     def __init__(self, msg): super().__init__(' '.join(str(msg).split()))
 
+# %% ../nbs/00_config.ipynb #71b426ab
 class ConfigError(UserError):
     "A configuration value that is unknown, of the wrong type or out of range."
 
@@ -50,7 +51,8 @@ def _check_value(where:str, # 'train_params' or 'checkpoint_params', for the mes
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool): return value
     elif isinstance(value, tp): return value
-    raise ConfigError(f"{where}: '{key}' must be {_describe(tp)}, got {json.dumps(value, default=str)} ({type(value).__name__})")
+    raise ConfigError(f"{where}: '{key}' must be {_describe(tp)}, "
+                      f"got {json.dumps(value, default=str)} ({type(value).__name__})")
 
 # %% ../nbs/00_config.ipynb #29d8d43d
 class StrictConfig:
@@ -58,7 +60,8 @@ class StrictConfig:
     _where = 'config'
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
-        for f in fields(self): object.__setattr__(self, f.name, _check_value(self._where, f.name, getattr(self, f.name), hints[f.name]))
+        for f in fields(self):
+            object.__setattr__(self, f.name, _check_value(self._where, f.name, getattr(self, f.name), hints[f.name]))
         self._validate()
 
     def _validate(self): pass
@@ -85,12 +88,17 @@ class StrictConfig:
         if isinstance(s, dict): return dict(s)
         text = s.strip()
         if not text.startswith('{') and text.endswith('.json'):
-            if not Path(text).is_file(): raise ConfigError(f"{cls._where}: file {text} does not exist; pass a JSON object or an existing .json file")
+            if not Path(text).is_file():
+                raise ConfigError(f"{cls._where}: file {text} does not exist; "
+                                  "pass a JSON object or an existing .json file")
             text = Path(text).read_text()
+        example = f"'{{\"{cls.keys()[0]}\": ...}}'"
         try: d = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ConfigError(f"{cls._where} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); pass an object like '{{\"{cls.keys()[0]}\": ...}}' with double quotes") from None
-        if not isinstance(d, dict): raise ConfigError(f"{cls._where} must be a JSON object like '{{\"{cls.keys()[0]}\": ...}}', got {type(d).__name__}")
+            raise ConfigError(f"{cls._where} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
+                              f"pass an object like {example} with double quotes") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"{cls._where} must be a JSON object like {example}, got {type(d).__name__}")
         return d
 
     @classmethod
@@ -111,12 +119,13 @@ class StrictConfig:
 IMG_SIZES = (32, 64, 128, 256)
 LOSSES = ('bce', 'hinge')
 AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
-RECIPE_KEYS = ('augment', 'augment_p', 'ada_target', 'ada_kimg', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma', 'r1_every')
+RECIPE_KEYS = ('augment', 'augment_p', 'ada_target', 'ada_kimg', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma',
+               'r1_every')
 RECIPES = {   # every field of RECIPE_KEYS, and the two learning rates as multiples of lr
-    'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0, loss='bce',
-                      r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0),
-    'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0, ema_rampup=0.05,
-                      loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0),
+    'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0,
+                      loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0),
+    'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
+                      ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0),
 }
 DEFAULT_RECIPE = 'efficient'
 
@@ -125,9 +134,11 @@ def parse_augment_policy(policy:str|None) -> list[str]:
     names = [s.strip() for s in (policy or '').split(',') if s.strip()]
     for n in names:
         if n not in AUGMENT_TRANSFORMS:
-            raise ConfigError(f"train_params: 'augment' names an unknown transform {n!r}; use a comma-separated list of "
-                              f"{', '.join(AUGMENT_TRANSFORMS)}, or \"\" for none")
+            raise ConfigError(f"train_params: 'augment' names an unknown transform {n!r}; "
+                              f"use a comma-separated list of {', '.join(AUGMENT_TRANSFORMS)}, or \"\" for none")
     return names
+
+# %% ../nbs/00_config.ipynb #ffdfcdae
 AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
 TIMES_OF_DAY = ('day', 'night')
 
@@ -162,10 +173,10 @@ class TrainingConfig(StrictConfig):
     amp: str = 'auto'                     # autocast: 'auto' (per device), 'off', 'bf16' or 'fp16'
     channels_last: bool | None = None     # NHWC memory format; None: on for CUDA
     compile: bool = False                 # torch.compile G and D (falls back to eager if unavailable)
-    recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below default to its values
-    augment: str | None = None            # DiffAugment transforms for every batch D sees, e.g. 'translation,cutout'; '' none
+    recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below follow it
+    augment: str | None = None            # DiffAugment transforms of all D sees, e.g. 'translation,cutout'; '': none
     augment_p: float | None = None        # probability of each transform (the start value where it adapts)
-    ada_target: float | None = None       # adapt augment_p towards this E[sign(D(real))] (ADA: 0.6); 0: a fixed probability
+    ada_target: float | None = None       # adapt augment_p towards this E[sign(D(real))] (ADA: 0.6); 0: fixed augment_p
     ada_kimg: float | None = None         # thousands of images for augment_p to move from 0 to 1 (ADA's speed)
     ema_kimg: float | None = None         # half-life of the EMA generator in thousands of images; 0: no EMA generator
     ema_rampup: float | None = None       # EMA half-life at most this fraction of the images seen so far; 0: no ramp-up
@@ -181,25 +192,35 @@ class TrainingConfig(StrictConfig):
         for k, v in (recipe or {}).items():    # fields left at None take the recipe's values
             if k in RECIPE_KEYS and getattr(self, k) is None: object.__setattr__(self, k, v)
         for k in ('lr_g', 'lr_d'):             # two time-scale learning rates, as multiples of lr
-            if recipe and getattr(self, k) is None and isinstance(self.lr, (int, float)): object.__setattr__(self, k, self.lr * recipe[f'{k}_scale'])
+            if recipe and getattr(self, k) is None and isinstance(self.lr, (int, float)):
+                object.__setattr__(self, k, self.lr * recipe[f'{k}_scale'])
         super().__post_init__()
 
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf', 'batch_size'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
-        if self.img_size not in IMG_SIZES: self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), got {self.img_size}')
+        if self.img_size not in IMG_SIZES:
+            self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
+                                   f'got {self.img_size}')
         for k in ('lr', 'weight_decay', 'noise_std', 'translate'):
-            if getattr(self, k) < 0 or (k == 'lr' and self.lr == 0): self._fail(k, f'must be {"positive" if k == "lr" else ">= 0"}, got {getattr(self, k)}')
+            if getattr(self, k) < 0 or (k == 'lr' and self.lr == 0):
+                self._fail(k, f'must be {"positive" if k == "lr" else ">= 0"}, got {getattr(self, k)}')
         for k in ('beta1', 'beta2'):
             if not 0 <= getattr(self, k) < 1: self._fail(k, f'must be in [0, 1), got {getattr(self, k)}')
         if self.translate > 0.5: self._fail('translate', f'must be at most 0.5 (half the image), got {self.translate}')
-        if isinstance(self.crop, float) and not 0 < self.crop <= 1: self._fail('crop', f'as a fraction of the short side must be in (0, 1], got {self.crop}; give pixels as an integer')
-        if isinstance(self.crop, int) and self.crop < 8: self._fail('crop', f'in pixels must be at least 8, got {self.crop}')
+        if isinstance(self.crop, float) and not 0 < self.crop <= 1:
+            self._fail('crop', f'as a fraction of the short side must be in (0, 1], got {self.crop}; '
+                               'give pixels as an integer')
+        if isinstance(self.crop, int) and self.crop < 8:
+            self._fail('crop', f'in pixels must be at least 8, got {self.crop}')
         if self.subsets is not None and not set(self.subsets) <= {'query', 'database'} or self.subsets == []:
             self._fail('subsets', f"must list 'query' and/or 'database', got {self.subsets}")
-        if self.time_of_day not in (None, *TIMES_OF_DAY): self._fail('time_of_day', f"must be 'day', 'night' or null, got {self.time_of_day!r}")
-        if self.limit is not None and self.limit <= 0: self._fail('limit', f'must be a positive integer or null, got {self.limit}')
-        if self.workers is not None and self.workers < 0: self._fail('workers', f'must be >= 0 or null (auto), got {self.workers}')
+        if self.time_of_day not in (None, *TIMES_OF_DAY):
+            self._fail('time_of_day', f"must be 'day', 'night' or null, got {self.time_of_day!r}")
+        if self.limit is not None and self.limit <= 0:
+            self._fail('limit', f'must be a positive integer or null, got {self.limit}')
+        if self.workers is not None and self.workers < 0:
+            self._fail('workers', f'must be >= 0 or null (auto), got {self.workers}')
         if self.amp not in AMP_MODES: self._fail('amp', f"must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
         self._validate_recipe()
 
@@ -210,7 +231,8 @@ class TrainingConfig(StrictConfig):
             if not 0 <= getattr(self, k) <= 1: self._fail(k, f'must be in [0, 1], got {getattr(self, k)}')
         for k in ('ada_kimg', 'ema_kimg', 'ema_rampup', 'r1_gamma'):
             if getattr(self, k) < 0: self._fail(k, f'must be >= 0, got {getattr(self, k)}')
-        if self.ada_kimg == 0: self._fail('ada_kimg', 'must be positive (thousands of images for augment_p to go from 0 to 1)')
+        if self.ada_kimg == 0:
+            self._fail('ada_kimg', 'must be positive (thousands of images for augment_p to go from 0 to 1)')
         if self.loss not in LOSSES: self._fail('loss', f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.r1_every < 1: self._fail('r1_every', f'must be a positive integer, got {self.r1_every}')
         for k in ('lr_g', 'lr_d'):
@@ -230,10 +252,12 @@ def in_sagemaker_job() -> bool:
     "True inside a SageMaker training or processing job (SageMaker sets `SM_*` variables)."
     return any(k in os.environ for k in ('SM_TRAINING_ENV', 'SM_MODEL_DIR', 'SM_CHANNEL_TRAINING'))
 
+# %% ../nbs/00_config.ipynb #472a0774
 def default_root() -> str:
     "Where runs go by default: `/opt/ml/checkpoints` in SageMaker, else `runs`."
     return '/opt/ml/checkpoints' if in_sagemaker_job() else 'runs'
 
+# %% ../nbs/00_config.ipynb #be925afb
 @dataclass(frozen=True)
 class ModelCheckpointConfig(StrictConfig):
     "Where a run lives and how often it logs and saves."
@@ -242,7 +266,7 @@ class ModelCheckpointConfig(StrictConfig):
     save_frequency: int = 1       # save checkpoints every this many epochs (and always at the last)
     log_frequency: int = 50       # log a line and TensorBoard scalars every this many batches
     s3_bucket: str | None = None  # upload results to s3://bucket[/prefix]/<name>/ after training
-    keep_last: int | None = None  # keep only the newest this many full checkpoints (every slim one stays); None: keep all
+    keep_last: int | None = None  # keep only the newest this many full checkpoints (all slim ones stay); None: all
     _where = 'checkpoint_params'
 
     def _validate(self):
@@ -252,9 +276,11 @@ class ModelCheckpointConfig(StrictConfig):
         for k in ('save_frequency', 'log_frequency'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
         if self.keep_last is not None and self.keep_last < 1:
-            self._fail('keep_last', f'must be at least 1 (the newest full checkpoint is needed to resume) or null, got {self.keep_last}')
+            self._fail('keep_last', 'must be at least 1 (the newest full checkpoint is needed to resume) or null, '
+                                    f'got {self.keep_last}')
         if self.s3_bucket is not None and not self.s3_bucket.removeprefix('s3://').strip('/'):
-            self._fail('s3_bucket', f'must name a bucket, like my-bucket or s3://my-bucket/prefix, got {self.s3_bucket!r}')
+            self._fail('s3_bucket', 'must name a bucket, like my-bucket or s3://my-bucket/prefix, '
+                                    f'got {self.s3_bucket!r}')
 
     @property
     def run_dir(self) -> Path: return Path(self.root) / self.name
@@ -285,13 +311,15 @@ def auto_preset(device_kind:str # 'hpu', 'cuda', 'mps' or 'cpu'
     "The preset `preset='auto'` means on this kind of device."
     return 'cpu-32' if device_kind == 'cpu' else DEFAULT_PRESET
 
+# %% ../nbs/00_config.ipynb #62c39264
 def make_train_config(params:str|dict|None=None, # JSON object string, dict or None
                       preset:str|None=None,      # a name from `PRESETS`, or None for the plain defaults
                       **overrides) -> TrainingConfig:
     "A `TrainingConfig` from a preset, then `params`, then keyword overrides (later wins)."
     if preset is not None and preset not in PRESETS:
         close = difflib.get_close_matches(preset, PRESETS, n=1)
-        raise ConfigError(f"unknown preset {preset!r}; {'did you mean ' + repr(close[0]) + '? ' if close else ''}choose one of: {', '.join(PRESETS)} (or auto)")
+        hint = f'did you mean {close[0]!r}? ' if close else ''
+        raise ConfigError(f"unknown preset {preset!r}; {hint}choose one of: {', '.join(PRESETS)} (or auto)")
     return TrainingConfig.from_dict({**PRESETS.get(preset, {}), **TrainingConfig.parse(params), **overrides})
 
 # %% ../nbs/00_config.ipynb #45439924

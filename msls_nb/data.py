@@ -40,6 +40,7 @@ def iter_images(folder:str|Path):
                 if e.is_dir(): stack.append(path)
                 elif e.name.lower().endswith(IMAGE_SUFFIXES): yield path
 
+# %% ../nbs/03_data.ipynb #ed143f9e
 def list_images(folder:str|Path) -> list[str]:
     "Sorted relative paths of the image files under `folder`."
     return sorted(iter_images(folder))
@@ -51,6 +52,7 @@ def msls_units(root:str|Path) -> list[tuple[str, str]]:
     return sorted((c.name, s) for c in root.iterdir() if c.is_dir() and not c.name.startswith('.')
                   for s in SUBSETS if (c / s / 'images').is_dir())
 
+# %% ../nbs/03_data.ipynb #e68299bb
 def _truthy(s:str) -> bool: return s.strip().lower() in ('true', '1', 't', 'yes')
 
 def read_flags(folder:str|Path, csv_name:str, column:str) -> dict[str, bool] | None:
@@ -74,11 +76,13 @@ class Selection:
     notes: list = field(default_factory=list)  # what the filters could not decide
     def __len__(self): return len(self.files)
 
+# %% ../nbs/03_data.ipynb #96349eef
 def _check_cities(asked, available, root):
     for c in asked or []:
         if c not in available:
             close = difflib.get_close_matches(c, available, n=1)
-            raise UserError(f"city {c!r} is not under {root}; {'did you mean ' + repr(close[0]) + '? ' if close else ''}available: {', '.join(available) or 'none'}")
+            hint = f'did you mean {close[0]!r}? ' if close else ''
+            raise UserError(f"city {c!r} is not under {root}; {hint}available: {', '.join(available) or 'none'}")
 
 def _msls_files(root, units, time_of_day, exclude_pano, notes) -> list:
     files, no_night, no_pano = [], 0, 0
@@ -98,7 +102,8 @@ def _msls_files(root, units, time_of_day, exclude_pano, notes) -> list:
                 if flag: continue
                 no_pano += flag is None
             files.append(f'{city}/{subset}/images/{n}')
-    if no_night: notes.append(f'{no_night} images without a night flag (postprocessed.csv) were left out by time_of_day')
+    if no_night:
+        notes.append(f'{no_night} images without a night flag (postprocessed.csv) were left out by time_of_day')
     if no_pano: notes.append(f'{no_pano} images without a pano flag (raw.csv) were kept by exclude_pano')
     return files
 
@@ -110,21 +115,30 @@ def select_images(root:str|Path, cities:list|None=None, exclude_cities:list|None
     units = msls_units(root)
     if units:
         _check_cities(cities, sorted({c for c, _ in units}), root)
-        units = [(c, s) for c, s in units if (not cities or c in cities) and c not in (exclude_cities or []) and s in (subsets or SUBSETS)]
+        units = [(c, s) for c, s in units
+                 if (not cities or c in cities) and c not in (exclude_cities or []) and s in (subsets or SUBSETS)]
         files, layout = sorted(_msls_files(root, units, time_of_day, exclude_pano, notes)), 'msls'
     else:
-        if subsets: raise UserError(f"subsets need the MSLS layout <city>/{{query,database}}/images/, but {root} is a plain image folder; leave subsets out")
+        if subsets: raise UserError(f"subsets need the MSLS layout <city>/{{query,database}}/images/, "
+                                    f"but {root} is a plain image folder; leave subsets out")
         files, layout = list_images(root), 'folder'
         top = lambda f: f.split('/', 1)[0] if '/' in f else ''
         _check_cities(cities, sorted({top(f) for f in files} - {''}), root)
         files = [f for f in files if (not cities or top(f) in cities) and top(f) not in (exclude_cities or [])]
-        if time_of_day: notes.append(f'no postprocessed.csv (not the MSLS layout): time_of_day={time_of_day!r} cannot be decided'); files = []
+        if time_of_day:
+            notes.append(f'no postprocessed.csv (not the MSLS layout): time_of_day={time_of_day!r} cannot be decided')
+            files = []
     if limit is not None and limit < len(files): files = sorted(random.Random(seed).sample(files, limit))
     if not files:
-        asked = ', '.join(f'{k}={v!r}' for k, v in dict(cities=cities, exclude_cities=exclude_cities, subsets=subsets, exclude_pano=exclude_pano or None, time_of_day=time_of_day).items() if v)
-        raise UserError(f"no images under {root} match the selection ({asked or 'no filters'}){'; ' + '; '.join(notes) if notes else ''}; widen the selection or check the data root")
+        filters = dict(cities=cities, exclude_cities=exclude_cities, subsets=subsets, exclude_pano=exclude_pano or None,
+                       time_of_day=time_of_day)
+        asked = ', '.join(f'{k}={v!r}' for k, v in filters.items() if v)
+        why = '; ' + '; '.join(notes) if notes else ''
+        raise UserError(f"no images under {root} match the selection ({asked or 'no filters'}){why}; "
+                        "widen the selection or check the data root")
     return Selection(root, files, layout, notes)
 
+# %% ../nbs/03_data.ipynb #5cde2e4b
 def select_for(train_cfg:TrainingConfig, root:str|Path) -> Selection:
     "The selection a training config makes under `root`."
     c = train_cfg
@@ -137,15 +151,18 @@ class CountTable:
     rows: list
     columns = ('city', 'query', 'database', 'night', 'pano', 'total')
     def __getitem__(self, city:str) -> dict: return next(r for r in self.rows if r['city'] == city)
-    def _cells(self): return [[str(r.get(c, '')) if r.get(c) is not None else '' for c in self.columns] for r in self.rows]
+    def _cells(self):
+        return [[str(r.get(c, '')) if r.get(c) is not None else '' for c in self.columns] for r in self.rows]
     def __str__(self):
         cells = [list(self.columns)] + self._cells()
         w = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
         return '\n'.join('  '.join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)) for r in cells)
     __repr__ = __str__
     def _repr_markdown_(self):
-        return '\n'.join(['| ' + ' | '.join(self.columns) + ' |', '|---' * len(self.columns) + '|'] + ['| ' + ' | '.join(r) + ' |' for r in self._cells()])
+        head = ['| ' + ' | '.join(self.columns) + ' |', '|---' * len(self.columns) + '|']
+        return '\n'.join(head + ['| ' + ' | '.join(r) + ' |' for r in self._cells()])
 
+# %% ../nbs/03_data.ipynb #c8988675
 def city_counts(root:str|Path) -> CountTable:
     "A `CountTable` of the images under `root` (MSLS layout, or top-level folders of a plain image folder)."
     root, rows = Path(root), {}
@@ -161,20 +178,25 @@ def city_counts(root:str|Path) -> CountTable:
             city = f.split('/', 1)[0] if '/' in f else '.'
             r = rows.setdefault(city, dict(city=city, total=0)); r['total'] += 1
     body = sorted(rows.values(), key=lambda r: (-r['total'], r['city']))
-    total = {c: sum(r[c] for r in body) if all(r.get(c) is not None for r in body) else None for c in CountTable.columns[1:]}
+    total = {c: sum(r[c] for r in body) if all(r.get(c) is not None for r in body) else None
+             for c in CountTable.columns[1:]}
     return CountTable(body + [dict(city='total', **total)])
 
 # %% ../nbs/03_data.ipynb #59d52120
-def resolve_data_root(data_root:str|Path|None=None # MSLS train_val/ or any image folder; None: SageMaker channel or the sample
-                     ) -> Path:
+def resolve_data_root(
+    data_root:str|Path|None=None # MSLS train_val/ or any image folder; None: the SageMaker channel or the sample
+) -> Path:
     "The folder to read images from, checked."
     if data_root is None: data_root = os.environ.get('SM_CHANNEL_TRAINING') or sample_data_root()
     root = Path(data_root).expanduser()
     if not root.is_dir():
-        raise UserError(f"data root {root} does not exist; pass the MSLS train_val/ folder (or any folder of images) as --dataroot, or leave it out to train on the embedded sample data")
-    if not msls_units(root) and (root / 'train_val').is_dir() and msls_units(root / 'train_val'): root = root / 'train_val'
+        raise UserError(f"data root {root} does not exist; pass the MSLS train_val/ folder (or any folder of images) "
+                        "as --dataroot, or leave it out to train on the embedded sample data")
+    if not msls_units(root) and (root / 'train_val').is_dir() and msls_units(root / 'train_val'):
+        root = root / 'train_val'
     if next(iter_images(root), None) is None:
-        raise UserError(f"data root {root} holds no images ({' '.join(IMAGE_SUFFIXES)}); extract the MSLS zips into it (msls_nb.data.extract) or pass a folder of images as --dataroot")
+        raise UserError(f"data root {root} holds no images ({' '.join(IMAGE_SUFFIXES)}); "
+                        "extract the MSLS zips into it (msls_nb.data.extract) or pass a folder of images as --dataroot")
     return root
 
 # %% ../nbs/03_data.ipynb #7d968433
@@ -208,35 +230,42 @@ def extract_zip(path:str|Path, dest:str|Path, progress:bool=False) -> dict:
     if rep['corrupt']: rep['status'] = f"{len(rep['corrupt'])} corrupt members; download it again"
     return rep
 
+# %% ../nbs/03_data.ipynb #9b2c4439
 def extract(zips:list|str|Path,  # zip files, or a folder holding msls_*.zip
             dest:str|Path,       # the data root (e.g. /data/imgs/train_val)
             progress:bool=True) -> list[dict]:
     "Extract MSLS batch zips into `dest`, resumably; one report dict per zip (status 'ok' or what went wrong)."
     if isinstance(zips, (str, Path)) and Path(zips).is_dir(): zips = sorted(Path(zips).glob('*.zip'))
     zips = [zips] if isinstance(zips, (str, Path)) else list(zips)
-    if not zips: raise UserError("no zip files to extract; pass the downloaded msls_<n>.zip files or the folder holding them")
+    if not zips:
+        raise UserError("no zip files to extract; pass the downloaded msls_<n>.zip files or the folder holding them")
     return [extract_zip(z, dest, progress) for z in zips]
 
 # %% ../nbs/03_data.ipynb #a777cb58
 def cache_settings(train_cfg:TrainingConfig, root:Path) -> dict:
     "Everything the packed rows depend on besides the files."
     c = train_cfg
-    return dict(root=str(Path(root).resolve()), cities=c.cities, exclude_cities=c.exclude_cities, subsets=c.subsets, exclude_pano=c.exclude_pano,
-                time_of_day=c.time_of_day, limit=c.limit, seed=c.seed if c.limit else None, img_size=c.img_size, crop=c.crop,
+    return dict(root=str(Path(root).resolve()), cities=c.cities, exclude_cities=c.exclude_cities, subsets=c.subsets,
+                exclude_pano=c.exclude_pano, time_of_day=c.time_of_day, limit=c.limit,
+                seed=c.seed if c.limit else None, img_size=c.img_size, crop=c.crop,
                 margin=margin_px(c.img_size, c.translate), nc=c.nc, version=CACHE_VERSION)
 
+# %% ../nbs/03_data.ipynb #ed47a798
 def packed_cache(train_cfg:TrainingConfig, root:Path) -> PackedCache:
     "The packed cache for a config and data root: `<cache_dir>/packed/<root name>-<size>px-<hash of settings>`."
-    s = cache_settings(train_cfg, root)
-    return PackedCache(default_cache_dir(train_cfg.cache_dir) / 'packed' / f'{Path(root).name}-{train_cfg.img_size}px-{settings_key(s)}')
+    name = f'{Path(root).name}-{train_cfg.img_size}px-{settings_key(cache_settings(train_cfg, root))}'
+    return PackedCache(default_cache_dir(train_cfg.cache_dir) / 'packed' / name)
 
+# %% ../nbs/03_data.ipynb #4dc4e9d4
 def strip_loader(c:TrainingConfig, channels_last:bool=False):
     "The picklable `load_strip` of a config, for cache-building workers (`channels_last`: the cache's (H, W, C) rows)."
     return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc,
                              channels_last=channels_last)
 
+# %% ../nbs/03_data.ipynb #9d28490d
 def prepare_data(train_cfg:TrainingConfig, progress:bool=True,
-                 verify:bool=False) -> dict:  # check every row of the packed cache too, and mend what is damaged
+                 verify:bool=False  # check every row of the packed cache too, and mend what is damaged
+                ) -> dict:
     "Index the selection and (with `cache`) build, check and mend its packed cache; idempotent."
     t0, root = time.perf_counter(), resolve_data_root(train_cfg.data_root)
     sel = select_for(train_cfg, root)
@@ -249,6 +278,7 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool=True,
                                                 progress=progress, verify=verify))
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
+# %% ../nbs/03_data.ipynb #cf76b553
 def verify_cache(train_cfg:TrainingConfig, progress:bool=True) -> dict:
     "Check every row of the config's packed cache (built first if needed); decode the damaged chunks again."
     return prepare_data(train_cfg.replace(cache=True), progress, verify=True)
@@ -266,10 +296,13 @@ class _Synchronize:
     def __init__(self, accelerator): self.accelerator = accelerator
     def synchronize(self): self.accelerator.synchronize()
 
+# %% ../nbs/03_data.ipynb #fce2cdea
 class TrainData:
     "What the training loop iterates: this rank's augmented batches on the device."
-    def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1, cache:PackedCache|None=None, bad:dict|None=None):
-        self.cfg, self.acc, self.source, self.root, self.rank, self.world_size, self.cache = train_cfg, accelerator, source, root, rank, world_size, cache
+    def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1,
+                 cache:PackedCache|None=None, bad:dict|None=None):
+        self.cfg, self.acc, self.source, self.root = train_cfg, accelerator, source, root
+        self.rank, self.world_size, self.cache = rank, world_size, cache
         self.workers = 0 if cache else (default_workers(world_size) if train_cfg.workers is None else train_cfg.workers)
         self._bad = BadFiles()
         for path, reason in (bad or {}).items(): self._bad.add(path, reason)
@@ -280,13 +313,16 @@ class TrainData:
     def bad_files(self) -> list: return self._bad.paths
 
     def uint8_batches(self, epoch:int, start_batch:int=0):
-        "(batch index, uint8 (B, nc, S, S + 2 * margin) batch on the device) of `epoch`, not augmented; copies issued one batch ahead."
+        "(batch index, uint8 (B, nc, S, S + 2 * margin) batch on the device) of `epoch`, not augmented."
         B = self.cfg.batch_size
-        order = epoch_order(self.n_images, epoch, self.cfg.seed, self.rank, self.world_size)[start_batch * B:self.batches_per_epoch * B]
-        ahead = deque()
-        for b, (x, bad) in enumerate(prefetch(self.source.batches(order, B, self.workers, self.acc.pin_memory, self.world_size)), start=start_batch):
+        order = epoch_order(self.n_images, epoch, self.cfg.seed, self.rank, self.world_size)
+        order = order[start_batch * B:self.batches_per_epoch * B]
+        loaded = prefetch(self.source.batches(order, B, self.workers, self.acc.pin_memory, self.world_size))
+        ahead = deque()   # copies to the device are issued one batch ahead
+        for b, (x, bad) in enumerate(loaded, start=start_batch):
             for path, reason in bad: self._bad.add(path, reason)
-            if x is None: raise UserError(f"{self.cfg.batch_size} images in a row could not be read under {self.root} (last: {bad[-1][0]}: {bad[-1][1]}); check the data root")
+            if x is None: raise UserError(f"{self.cfg.batch_size} images in a row could not be read under {self.root} "
+                                          f"(last: {bad[-1][0]}: {bad[-1][1]}); check the data root")
             ahead.append((b, self.acc.to_device(x)))
             self.source.release(x, copy_fence(self.acc))
             if len(ahead) > 1: yield ahead.popleft()
@@ -302,7 +338,8 @@ class TrainData:
     def describe(self) -> dict:
         "The data choices, for the run summary."
         return dict(root=str(self.root), n_images=self.n_images, source='packed cache' if self.cache else 'jpeg',
-                    cache=str(self.cache.folder) if self.cache else None, workers=self.workers, pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files))
+                    cache=str(self.cache.folder) if self.cache else None, workers=self.workers,
+                    pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files))
 
 # %% ../nbs/03_data.ipynb #2299a7c6
 def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world_size:int) -> TrainData:
@@ -322,11 +359,14 @@ def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_siz
     if not train_cfg.cache: return _jpeg_data(train_cfg, accelerator, root, rank, world_size)
     cache = packed_cache(train_cfg, root)
     if not cache.is_complete() or cache.problems():
-        if world_size > 1: raise UserError(f"the packed cache for {root} is not built yet; call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
+        if world_size > 1: raise UserError(f"the packed cache for {root} is not built yet; "
+                                           "call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
         prepare_data(train_cfg)
     packed = cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, channels_last=True)))
-    if not len(packed): raise UserError(f"none of the {len(packed.files)} selected images under {root} could be read (first: {next(iter(packed.bad.items()))}); check the data root")
-    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, {os.path.join(root, f): r for f, r in packed.bad.items()})
+    if not len(packed): raise UserError(f"none of the {len(packed.files)} selected images under {root} could be read "
+                                        f"(first: {next(iter(packed.bad.items()))}); check the data root")
+    bad = {os.path.join(root, f): r for f, r in packed.bad.items()}
+    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, bad)
 
 # %% ../nbs/03_data.ipynb #a575f74c
 def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:
@@ -342,6 +382,7 @@ def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:
     if isinstance(source, CachedImages): x = source.read(pick)
     else:
         strips = [source[i][0] for i in pick]
-        if any(a is None for a in strips): raise UserError(f"too many unreadable images in a row under {root} for real_images; check the data root")
+        if any(a is None for a in strips):
+            raise UserError(f"too many unreadable images in a row under {root} for real_images; check the data root")
         x = torch.from_numpy(np.stack(strips))
     return augment_batch(x, c.img_size)

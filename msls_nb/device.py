@@ -27,6 +27,7 @@ def hpu_available() -> bool:
     try: return bool(importlib.import_module('habana_frameworks.torch.hpu').is_available())
     except Exception: return False
 
+# %% ../nbs/01_device.ipynb #11016991
 def _available(kind:str) -> bool:
     if kind == 'hpu': return hpu_available()
     if kind == 'cuda': return torch.cuda.is_available()
@@ -39,7 +40,9 @@ def detect_kind(device:str='auto' # 'auto', or one of 'hpu', 'cuda', 'mps', 'cpu
     kind = device.split(':')[0].lower()
     if kind == 'auto': return next(k for k in DEVICE_KINDS if _available(k))
     if kind not in DEVICE_KINDS: raise UserError(f"unknown device {device!r}; use auto, hpu, cuda, mps or cpu")
-    if not _available(kind): raise UserError(f"device {device!r} was requested but torch sees no {kind.upper()} on this machine; use --device auto or --device cpu")
+    if not _available(kind):
+        raise UserError(f"device {device!r} was requested but torch sees no {kind.upper()} on this machine; "
+                        "use --device auto or --device cpu")
     return kind
 
 # %% ../nbs/01_device.ipynb #5e3bc0b1
@@ -53,6 +56,7 @@ def default_amp(kind:str, bf16_supported:bool=True # the device has fast bf16 (A
     if kind == 'cpu': return 'bf16' if bf16_supported else 'off'
     return 'off'
 
+# %% ../nbs/01_device.ipynb #d600596d
 def _cuda_bf16() -> bool: return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 def cpu_has_fast_bf16() -> bool:
@@ -96,7 +100,8 @@ class Accelerator:
     def grad_scaler(self):
         "A `GradScaler` where fp16 needs one (CUDA), else None."
         if not self.use_grad_scaler: return None
-        return torch.amp.GradScaler('cuda') if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler') else torch.cuda.amp.GradScaler()
+        if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler'): return torch.amp.GradScaler('cuda')
+        return torch.cuda.amp.GradScaler()
 
     def mark_step(self):
         "Flush Habana's lazy-mode graph (after each backward and optimizer step); a no-op elsewhere."
@@ -116,7 +121,8 @@ class Accelerator:
 
     def in_memory_format(self, x:torch.Tensor) -> torch.Tensor:
         "`x` laid out as this device wants: channels-last for image batches where chosen, else contiguous."
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x.contiguous()
+        if self.channels_last and x.dim() == 4: return x.contiguous(memory_format=torch.channels_last)
+        return x.contiguous()
 
     def prepare(self, module:torch.nn.Module) -> torch.nn.Module:
         "Move a module to the device in the chosen memory format."
@@ -141,7 +147,7 @@ class Accelerator:
                                       world_size=int(os.environ['WORLD_SIZE']))
 
     def quiet_profiler_logs(self, level:str='6'):
-        "Mute kineto's logs where its GPU probe can only fail (a CUDA build of torch on a machine without CUDA), unless set."
+        "Mute kineto's logs, unless set, where its GPU probe can only fail (a CUDA build of torch without a GPU)."
         if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', level)
 
     def profiler_activities(self) -> list:
@@ -168,12 +174,14 @@ class Accelerator:
 
     def describe(self) -> dict:
         "The choices made, for the run summary."
-        return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler, channels_last=self.channels_last,
-                    optimizer=self.optimizer_impl, cudnn_benchmark=self.cudnn_benchmark, dist_backend=self.dist_backend)
+        return dict(device=str(self.device), kind=self.kind, amp=self.amp, grad_scaler=self.use_grad_scaler,
+                    channels_last=self.channels_last, optimizer=self.optimizer_impl,
+                    cudnn_benchmark=self.cudnn_benchmark, dist_backend=self.dist_backend)
 
 # %% ../nbs/01_device.ipynb #21e3bc23
 def local_rank() -> int: return int(os.environ.get('LOCAL_RANK', '0'))
 
+# %% ../nbs/01_device.ipynb #46c006bd
 def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:1', 'mps' or 'cpu'
                     amp:str='auto',              # 'auto', 'off', 'bf16' or 'fp16'
                     channels_last:bool|None=None, # None: on for CUDA and the CPU (oneDNN), off for HPU and MPS
@@ -183,7 +191,7 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
     kind = detect_kind(device)
     index = device.split(':')[1] if ':' in device else (local_rank() if kind == 'cuda' else None)
     dev = torch.device(kind if index is None else f'{kind}:{index}')
-    amp = default_amp(kind, {'cuda': _cuda_bf16, 'cpu': cpu_has_fast_bf16}.get(kind, lambda: True)()) if amp == 'auto' else amp
+    if amp == 'auto': amp = default_amp(kind, {'cuda': _cuda_bf16, 'cpu': cpu_has_fast_bf16}.get(kind, lambda: True)())
     if amp not in _AMP_DTYPES: raise UserError(f"unknown amp mode {amp!r}; use auto, off, bf16 or fp16")
     if channels_last is None: channels_last = kind in ('cuda', 'cpu')
     if optimizer_impl is None: optimizer_impl = 'fused' if kind in ('hpu', 'cuda') else 'foreach'
@@ -194,10 +202,12 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
 
 # %% ../nbs/01_device.ipynb #ae082a9d
 def elastic_round() -> int:
-    "Which start of the workers of this torchrun job this is: 1 the first, 2+ after a restart (0 outside an elastic job)."
+    "Which start of the workers of this torchrun job this is: 1 the first, 2+ after a restart (0 outside torchrun)."
     return int(os.environ.get('MSLS_NB_ELASTIC_ROUND', '0'))
 
-def elastic_round_store(rank:int, world_size:int, agent_addr:str, agent_port:int, run_id:str='none', timeout:float=600.0):
+# %% ../nbs/01_device.ipynb #ee0fb4fb
+def elastic_round_store(rank:int, world_size:int, agent_addr:str, agent_port:int, run_id:str='none',
+                        timeout:float=600.0):
     "`(store, round)`: a fresh `TCPStore` for this round of torchrun workers (see above), and the round's number."
     import json, socket, time
     from datetime import timedelta
@@ -205,7 +215,8 @@ def elastic_round_store(rank:int, world_size:int, agent_addr:str, agent_port:int
     agent = TCPStore(agent_addr, agent_port, is_master=False, timeout=timedelta(seconds=timeout))
     key = f'msls_nb/{run_id}/round_store'
     if rank == 0:
-        store = TCPStore('0.0.0.0', 0, world_size, is_master=True, timeout=timedelta(seconds=timeout), wait_for_workers=False)
+        store = TCPStore('0.0.0.0', 0, world_size, is_master=True, timeout=timedelta(seconds=timeout),
+                         wait_for_workers=False)
         token, n = os.urandom(8).hex(), agent.add(f'msls_nb/{run_id}/rounds', 1)
         store.set('msls_nb/token', token)
         agent.set(key, json.dumps([socket.getfqdn(), store.port, token, n]))
@@ -235,19 +246,22 @@ def _elastic_store() -> tuple:
 @contextlib.contextmanager
 def habana_stand_in():
     "Install recording stand-ins for the `habana_frameworks` modules; yields the list of recorded calls."
-    calls, names = [], ['habana_frameworks', 'habana_frameworks.torch', 'habana_frameworks.torch.core', 'habana_frameworks.torch.hpu',
-                        'habana_frameworks.torch.hpex', 'habana_frameworks.torch.hpex.optimizers',
-                        'habana_frameworks.torch.distributed', 'habana_frameworks.torch.distributed.hccl']
+    calls, names = [], ['habana_frameworks', 'habana_frameworks.torch', 'habana_frameworks.torch.core',
+                        'habana_frameworks.torch.hpu', 'habana_frameworks.torch.hpex',
+                        'habana_frameworks.torch.hpex.optimizers', 'habana_frameworks.torch.distributed',
+                        'habana_frameworks.torch.distributed.hccl']
     saved = {n: sys.modules.get(n) for n in names}
     mods = {n: types.ModuleType(n) for n in names}
     mods['habana_frameworks.torch.core'].mark_step = lambda: calls.append('mark_step')
     hpu = mods['habana_frameworks.torch.hpu']
-    hpu.is_available, hpu.device_count, hpu.synchronize = (lambda: True), (lambda: 1), (lambda: calls.append('synchronize'))
+    hpu.is_available, hpu.device_count = (lambda: True), (lambda: 1)
+    hpu.synchronize = lambda: calls.append('synchronize')
     class FusedAdamW(torch.optim.AdamW):
         "Records construction, zero_grad and step, then behaves as torch's AdamW."
         def __init__(self, params, **kw): calls.append('FusedAdamW'); super().__init__(params, **kw)
         def step(self, closure=None): calls.append('FusedAdamW.step'); return super().step(closure)
-        def zero_grad(self, set_to_none=True): calls.append('FusedAdamW.zero_grad'); return super().zero_grad(set_to_none)
+        def zero_grad(self, set_to_none=True):
+            calls.append('FusedAdamW.zero_grad'); return super().zero_grad(set_to_none)
     mods['habana_frameworks.torch.hpex.optimizers'].FusedAdamW = FusedAdamW
     for n, m in mods.items():
         sys.modules[n] = m

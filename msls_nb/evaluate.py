@@ -13,7 +13,8 @@ from .config import UserError
 from .device import get_accelerator
 from tqdm import tqdm
 from .files import atomic_path, make_image_grid, to_numpy_image, save_gif, save_mp4, save_png
-from .checkpoint import RunState, get_checkpoint, list_checkpoints, generator_from_checkpoint, checkpoint_train_config
+from .checkpoint import (RunState, get_checkpoint, list_checkpoints, generator_from_checkpoint,
+                                checkpoint_train_config)
 from .data import real_images
 from .slerp import generate, latents, grid_cols, sample_grid, slerp_strip, gen_img_sequence_array
 from .metrics import parzen_nll, swd, image_features, fid_kid_from_features, inception_extractor
@@ -31,6 +32,7 @@ def new_figure(figsize:tuple) -> Figure:
     plt.close(fig)
     return fig
 
+# %% ../nbs/08_evaluate.ipynb #4585b739
 def save_figure(fig:Figure, path:str|Path, dpi:int=100) -> Path:
     "Write `fig` as a PNG at `path`, atomically."
     with atomic_path(path) as tmp: fig.savefig(tmp, format='png', dpi=dpi, bbox_inches='tight')
@@ -46,18 +48,21 @@ def ema(values, smooth:float # weight of the past in [0, 1): 0 keeps the values,
        ) -> np.ndarray:
     "Bias-corrected exponential moving average, as TensorBoard's smoothing."
     values = np.asarray(values, dtype=np.float64)
-    if not 0 <= smooth < 1: raise UserError(f"smooth must be in [0, 1), got {smooth}; 0 draws the raw losses, 0.9 a smooth curve")
+    if not 0 <= smooth < 1:
+        raise UserError(f"smooth must be in [0, 1), got {smooth}; 0 draws the raw losses, 0.9 a smooth curve")
     out, acc = np.empty_like(values), 0.0
     for i, v in enumerate(values):
         acc = smooth * acc + (1 - smooth) * v
         out[i] = acc / (1 - smooth ** (i + 1))
     return out
 
+# %% ../nbs/08_evaluate.ipynb #ef3e1dda
 def _losses(losses_or_ckpt) -> dict:
     x = get_checkpoint(losses_or_ckpt) if isinstance(losses_or_ckpt, (str, Path)) else losses_or_ckpt
     if isinstance(x, dict) and 'epoch' in x: x = RunState.from_checkpoint(x).losses
     if not isinstance(x, dict) or not {'_G', '_D'} <= set(x) or not len(x['_G']):
-        raise UserError("no losses found; pass a full checkpoint (checkpoint_<epoch>.pt, not a slim one) or a dict {'_G': [...], '_D': [...]}")
+        raise UserError("no losses found; pass a full checkpoint (checkpoint_<epoch>.pt, not a slim one) "
+                        "or a dict {'_G': [...], '_D': [...]}")
     return x
 
 def plot_losses(losses_or_ckpt,              # a full checkpoint (dict or path), or its `losses` dict
@@ -100,17 +105,19 @@ def _video_tag(mp4:Path) -> str:
     data = base64.b64encode(Path(mp4).read_bytes()).decode()
     return f'<video controls autoplay loop muted playsinline src="data:video/mp4;base64,{data}"></video>'
 
-def progress_animation(img_list:list,               # uint8 (3, H, W) grids, one per saved epoch (a checkpoint's `img_list`)
+def progress_animation(img_list:list,               # uint8 (3, H, W) grids, one per saved epoch (a checkpoint's)
                        videos_dir:str|Path,         # the run's videos/ folder
                        fps:float=2,                 # frames (epochs) per second
                        name:str='progress') -> dict:
     "Write `<name>.gif` (and `<name>.mp4` where ffmpeg exists); returns {'gif', 'mp4', 'html'} (None where missing)."
-    if not len(img_list): raise UserError("img_list is empty, so there is no progress to animate; train for at least one saved epoch (each adds a grid)")
+    if not len(img_list): raise UserError("img_list is empty, so there is no progress to animate; "
+                                          "train for at least one saved epoch (each adds a grid)")
     videos_dir = Path(videos_dir)
     gif = save_gif(img_list, videos_dir / f'{name}.gif', fps=fps)
     mp4 = save_mp4(img_list, videos_dir / f'{name}.mp4', fps=fps)
     return dict(gif=gif, mp4=mp4, html=_video_tag(mp4) if mp4 else None)
 
+# %% ../nbs/08_evaluate.ipynb #420bf386
 def show_animation(animation:dict|str|Path):
     "An IPython object that plays an animation inline: the result of `progress_animation`, or a .gif/.mp4 path."
     from IPython.display import HTML, Image
@@ -121,40 +128,22 @@ def show_animation(animation:dict|str|Path):
     return HTML(_video_tag(path)) if path.suffix == '.mp4' else Image(data=path.read_bytes(), format='gif')
 
 # %% ../nbs/08_evaluate.ipynb #2d80598d
-METRICS = ('parzen', 'swd', 'fid_kid')
-ERROR_BARS = {'parzen_nll': 'parzen_nll_se', 'kid': 'kid_std'}
-
 def load_run_checkpoint(run_dir:str|Path, epoch:int|None=None) -> tuple[int, dict]:
     "`(epoch, checkpoint)` of a run's full checkpoint at `epoch` (default: the latest)."
     found = list_checkpoints(run_dir)
-    if not found: raise UserError(f"no full checkpoints (checkpoint_<epoch>.pt) in {run_dir}; give the run folder <root>/<name> of a run that saved at least one epoch")
+    if not found: raise UserError(f"no full checkpoints (checkpoint_<epoch>.pt) in {run_dir}; "
+                                  "give the run folder <root>/<name> of a run that saved at least one epoch")
     epoch = max(found) if epoch is None else epoch
-    if epoch not in found: raise UserError(f"{run_dir} has no checkpoint for epoch {epoch}; saved epochs: {', '.join(map(str, found))}")
+    if epoch not in found:
+        raise UserError(f"{run_dir} has no checkpoint for epoch {epoch}; saved epochs: {', '.join(map(str, found))}")
     return epoch, get_checkpoint(found[epoch])
 
-def _saved_epochs(run_dir:Path, epochs) -> dict:
-    found = {**list_checkpoints(run_dir, slim=True), **list_checkpoints(run_dir)}   # full wins where both exist
-    if not found: raise UserError(f"no checkpoints in {run_dir}; give the run folder <root>/<name> that holds checkpoint_<epoch>.pt")
-    if epochs is None or epochs == 'all': return dict(sorted(found.items()))
-    if isinstance(epochs, str):
-        try: epochs = [int(e) for e in epochs.replace(',', ' ').split()]
-        except ValueError: raise UserError(f"epochs must be None, 'all', a list of epochs or a string like '1, 16', got {epochs!r}") from None
-    wanted = sorted({int(e) for e in ([epochs] if isinstance(epochs, int) else epochs)})
-    missing = [e for e in wanted if e not in found]
-    if missing: raise UserError(f"{run_dir} has no checkpoint for epoch {', '.join(map(str, missing))}; saved epochs: {', '.join(map(str, sorted(found)))}")
-    return {e: found[e] for e in wanted}
-
+# %% ../nbs/08_evaluate.ipynb #febc95ca
 def real_images_for(train_cfg, data_root:str|Path|None=None, n:int=64, seed:int=0) -> torch.Tensor:
     "`n` real images (CPU, [-1, 1]) of a run's data, or of `data_root` when given."
     return real_images(train_cfg if data_root is None else train_cfg.replace(data_root=str(data_root)), n, seed=seed)
 
-def _fid_feature(feature, inception_weights):
-    if feature is not None: return feature
-    try: return inception_extractor(inception_weights)
-    except UserError as e:
-        warnings.warn(f"{e}. FID and KID are left out; Parzen NLL and SWD are reported.", stacklevel=3)
-
-# %% ../nbs/08_evaluate.ipynb #d04acf77
+# %% ../nbs/08_evaluate.ipynb #60b48996
 def save_metrics(rows:list[dict], out_dir:str|Path) -> tuple[Path, Path]:
     "Write metric rows to `metrics.csv` and `metrics.json` in `out_dir`, atomically."
     out_dir = Path(out_dir)
@@ -166,11 +155,38 @@ def save_metrics(rows:list[dict], out_dir:str|Path) -> tuple[Path, Path]:
     with atomic_path(out_dir / 'metrics.json') as tmp: tmp.write_text(json.dumps(clean, indent=1))
     return out_dir / 'metrics.csv', out_dir / 'metrics.json'
 
+# %% ../nbs/08_evaluate.ipynb #bda2c9d5
 def load_metrics(out_dir:str|Path) -> list[dict]:
     "The metric rows in `out_dir/metrics.json` ([] where there is none or it is unreadable)."
     try: rows = json.loads((Path(out_dir) / 'metrics.json').read_text())
     except (OSError, ValueError): return []
     return [r for r in rows if isinstance(r, dict) and 'epoch' in r] if isinstance(rows, list) else []
+
+# %% ../nbs/08_evaluate.ipynb #2411e6fd
+METRICS = ('parzen', 'swd', 'fid_kid')
+ERROR_BARS = {'parzen_nll': 'parzen_nll_se', 'kid': 'kid_std'}
+
+def _saved_epochs(run_dir:Path, epochs) -> dict:
+    found = {**list_checkpoints(run_dir, slim=True), **list_checkpoints(run_dir)}   # full wins where both exist
+    if not found: raise UserError(f"no checkpoints in {run_dir}; "
+                                  "give the run folder <root>/<name> that holds checkpoint_<epoch>.pt")
+    if epochs is None or epochs == 'all': return dict(sorted(found.items()))
+    if isinstance(epochs, str):
+        try: epochs = [int(e) for e in epochs.replace(',', ' ').split()]
+        except ValueError:
+            raise UserError(f"epochs must be None, 'all', a list of epochs or a string like '1, 16', "
+                            f"got {epochs!r}") from None
+    wanted = sorted({int(e) for e in ([epochs] if isinstance(epochs, int) else epochs)})
+    missing = [e for e in wanted if e not in found]
+    if missing: raise UserError(f"{run_dir} has no checkpoint for epoch {', '.join(map(str, missing))}; "
+                                f"saved epochs: {', '.join(map(str, sorted(found)))}")
+    return {e: found[e] for e in wanted}
+
+def _fid_feature(feature, inception_weights):
+    if feature is not None: return feature
+    try: return inception_extractor(inception_weights)
+    except UserError as e:
+        warnings.warn(f"{e}. FID and KID are left out; Parzen NLL and SWD are reported.", stacklevel=3)
 
 def evaluate_run(run_dir:str|Path,                      # the run folder <root>/<name>
                  data_root:str|Path|None=None,          # real images to compare with; None: the run's own data
@@ -184,7 +200,7 @@ def evaluate_run(run_dir:str|Path,                      # the run folder <root>/
                  seed:int=0,                            # seeds the choice of real images and the latents
                  out_dir:str|Path|None=None,            # for metrics.csv/json and figures/metrics.png; None: run_dir
                  progress:bool=True) -> list[dict]:
-    "Metrics of saved epochs of a run, merged into the run's table (metrics.csv/json, figures/metrics.png); returns the table."
+    "Metrics of saved epochs of a run, merged into its table (metrics.csv/json, figures/metrics.png); returns it."
     run_dir, unknown = Path(run_dir), set(metrics) - set(METRICS)
     if unknown: raise UserError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
     out_dir, paths = Path(out_dir or run_dir), _saved_epochs(run_dir, epochs)
@@ -228,6 +244,7 @@ def plot_metrics(rows:list[dict], path:str|Path|None=None, columns=('parzen_nll'
         ax.ticklabel_format(axis='y', useOffset=False)
     return _finish(fig, path)
 
+# %% ../nbs/08_evaluate.ipynb #2440b8cc
 def metrics_table(rows:list[dict], digits:int=4) -> str:
     "Metric rows as a Markdown table (show it with `IPython.display.Markdown`)."
     columns = list(dict.fromkeys(k for r in rows for k in r))
@@ -238,12 +255,19 @@ def metrics_table(rows:list[dict], digits:int=4) -> str:
 # %% ../nbs/08_evaluate.ipynb #b66933bd
 def _summary_md(result, model_cfg) -> str:
     s = result.summary
-    rows = [('device', f"{s.get('device')} ({s.get('kind')}), amp {s.get('amp')}, channels_last {s.get('channels_last')}, optimizer {s.get('optimizer')}, world size {s.get('world_size')}"),
-            ('speed', f'{result.images_per_s:,.1f} images/s'), ('epochs', f"{s.get('epochs')} (last completed: {result.epoch}), {s.get('batches_per_epoch')} batches of {s.get('batch_size')} per epoch"),
-            ('networks', f"G {s.get('G_params', 0):,} / D {s.get('D_params', 0):,} trainable parameters, {s.get('img_size')} px"),
+    rows = [('device', f"{s.get('device')} ({s.get('kind')}), amp {s.get('amp')}, "
+                       f"channels_last {s.get('channels_last')}, optimizer {s.get('optimizer')}, "
+                       f"world size {s.get('world_size')}"),
+            ('speed', f'{result.images_per_s:,.1f} images/s'),
+            ('epochs', f"{s.get('epochs')} (last completed: {result.epoch}), "
+                       f"{s.get('batches_per_epoch')} batches of {s.get('batch_size')} per epoch"),
+            ('networks', f"G {s.get('G_params', 0):,} / D {s.get('D_params', 0):,} trainable parameters, "
+                         f"{s.get('img_size')} px"),
             ('data', f"{s.get('data_n_images')} images from {s.get('data_root')} ({s.get('data_source')})"),
-            ('run folder', f'`{model_cfg.run_dir}`'), ('checkpoint', f'`{result.checkpoint}`'), ('slim checkpoint', f'`{result.slim_checkpoint}`'),
-            ('figures, videos', f'`{model_cfg.figures_dir}`, `{model_cfg.videos_dir}`')] + ([('S3', ', '.join(result.uploaded))] if result.uploaded else [])
+            ('run folder', f'`{model_cfg.run_dir}`'), ('checkpoint', f'`{result.checkpoint}`'),
+            ('slim checkpoint', f'`{result.slim_checkpoint}`'),
+            ('figures, videos', f'`{model_cfg.figures_dir}`, `{model_cfg.videos_dir}`')]
+    rows += [('S3', ', '.join(result.uploaded))] if result.uploaded else []
     return '| | |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k, v in rows)
 
 def run_report(result,                        # the `TrainingResult` of `start_or_resume_training_run`
@@ -253,12 +277,16 @@ def run_report(result,                        # the `TrainingResult` of `start_o
     from IPython.display import Image
     G = result.G.eval()
     fresh = sample_grid(G, n_images, seed=seed + 1)
-    fake = {f'Fixed noise, epoch {result.epoch}': result.img_list[-1], 'Fresh noise': fresh} if result.img_list else {'Fresh noise': fresh}
+    fake = ({f'Fixed noise, epoch {result.epoch}': result.img_list[-1], 'Fresh noise': fresh} if result.img_list
+            else {'Fresh noise': fresh})
     strip = slerp_strip(G, seed=seed)
     strip_png = save_png(strip, model_cfg.figures_dir / f'slerp_epoch_{result.epoch}.png')
     gif = gen_img_sequence_array(model_cfg, G, n_frames=24, Z_size=G.nz, num_rows=3, seed=seed, epoch=result.epoch)
+    figures, videos = model_cfg.figures_dir, model_cfg.videos_dir
     return dict(summary=_summary_md(result, model_cfg),
-                losses=plot_losses(result.losses, smooth=smooth if len(result.losses['_G']) > 50 else 0, path=model_cfg.figures_dir / 'losses.png'),
-                real_vs_fake=real_vs_fake_figure(real_images(result.train_cfg, n_images, seed=seed), fake, path=model_cfg.figures_dir / 'real_vs_fake.png'),
-                progress=show_animation(progress_animation(result.img_list, model_cfg.videos_dir)) if result.img_list else None,
+                losses=plot_losses(result.losses, smooth=smooth if len(result.losses['_G']) > 50 else 0,
+                                   path=figures / 'losses.png'),
+                real_vs_fake=real_vs_fake_figure(real_images(result.train_cfg, n_images, seed=seed), fake,
+                                                 path=figures / 'real_vs_fake.png'),
+                progress=show_animation(progress_animation(result.img_list, videos)) if result.img_list else None,
                 slerp=Image(data=strip_png.read_bytes(), format='png'), slerp_gif=gif)

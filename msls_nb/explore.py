@@ -37,6 +37,7 @@ def principal_directions(G:nn.Module,  # a DCGAN `Generator` (its `main[:3]` is 
     W = U[:, -k:].flip(1).T @ z.double()                                 # regression of z on the PCA coordinates
     return (W / W.norm(dim=1, keepdim=True)).float()
 
+# %% ../nbs/09_explore.ipynb #0452d275
 def dim_directions(dims:list[int], nz:int) -> torch.Tensor:
     "Unit latent directions (len(dims), nz) along the given latent dimensions."
     bad = [d for d in dims if not 0 <= d < nz]
@@ -53,6 +54,7 @@ class ExplorerState:
     offsets: tuple = field(default=())     # steps along each latent direction
     grid: int = 1                          # the picture is grid x grid images
 
+# %% ../nbs/09_explore.ipynb #2165261f
 def state_latents(state:ExplorerState, nz:int, directions:torch.Tensor|None=None) -> torch.Tensor:
     "The (grid², nz) latents a state shows."
     n = state.grid ** 2
@@ -60,61 +62,81 @@ def state_latents(state:ExplorerState, nz:int, directions:torch.Tensor|None=None
     if any(state.offsets): z = z + torch.tensor(state.offsets, dtype=z.dtype) @ directions[:len(state.offsets)]
     return z
 
+# %% ../nbs/09_explore.ipynb #5cd79fff
 def render_grid(G:nn.Module, state:ExplorerState, directions:torch.Tensor|None=None) -> torch.Tensor:
     "The uint8 (C, H, W) grid a state shows."
     return make_image_grid(generate(G, state_latents(state, G.nz, directions)), nrow=state.grid)
 
+# %% ../nbs/09_explore.ipynb #a7e3d150
 def png_bytes(image) -> bytes:
     "An image (see `to_numpy_image`) encoded as PNG, in memory."
     return iio.imwrite('<bytes>', to_numpy_image(image), extension='.png')
 
+# %% ../nbs/09_explore.ipynb #5292ff11
 def render_png(G:nn.Module, state:ExplorerState, directions:torch.Tensor|None=None) -> bytes:
     "The PNG bytes of the grid a state shows (pure)."
     return png_bytes(render_grid(G, state, directions))
 
 # %% ../nbs/09_explore.ipynb #51f92879
 class LatentExplorer:
-    "An ipywidgets app that walks G's latent space: SLERP between keyframes, latent directions, grid size, PNG/GIF saving."
-    def __init__(self, G:nn.Module,                 # generator in eval mode
-                 nz:int|None=None,                  # its latent size (default: `G.nz`)
-                 seed:int=0,                        # keyframe A's first seed (B: seed+1); also seeds "new A/B" and the directions' sample
-                 directions:int|list[int]=4,        # how many principal directions, or a list of latent dimensions
-                 grid:int=1,                        # start with grid x grid images (1 to 4)
-                 out_dir:str|Path='explorer',       # where "save PNG" and "save GIF" write
-                 n_frames:int=24,                   # GIF frames per half loop (A to B)
-                 fps:float=12.5,                    # GIF frames per second
-                 display_px:int=384):               # width of the picture on screen
-        import ipywidgets as W
-        if nz is not None and nz != G.nz: raise UserError(f"nz={nz} but the generator takes latents of size {G.nz}; pass nz={G.nz}")
+    "An ipywidgets app to walk G's latent space: SLERP between keyframes, latent directions, grid size, PNG/GIF saving."
+    def __init__(
+        self, G:nn.Module,                # generator in eval mode
+        nz:int|None=None,                 # its latent size (default: `G.nz`)
+        seed:int=0,                       # keyframe A's seed (B's: seed+1); also seeds "new A/B" and the directions
+        directions:int|list[int]=4,       # how many principal directions, or a list of latent dimensions
+        grid:int=1,                       # start with grid x grid images (1 to 4)
+        out_dir:str|Path='explorer',      # where "save PNG" and "save GIF" write
+        n_frames:int=24,                  # GIF frames per half loop (A to B)
+        fps:float=12.5,                   # GIF frames per second
+        display_px:int=384,               # width of the picture on screen
+    ):
+        if nz is not None and nz != G.nz:
+            raise UserError(f"nz={nz} but the generator takes latents of size {G.nz}; pass nz={G.nz}")
         self.G, self.nz, self.out_dir, self.n_frames, self.fps = G, G.nz, Path(out_dir), n_frames, fps
-        self.directions = principal_directions(G, directions, seed=seed) if isinstance(directions, int) else dim_directions(directions, G.nz)
-        names = [f'PC {i+1}' for i in range(len(self.directions))] if isinstance(directions, int) else [f'dim {d}' for d in directions]
+        if isinstance(directions, int):
+            self.directions = principal_directions(G, directions, seed=seed)
+            names = [f'PC {i+1}' for i in range(len(self.directions))]
+        else: self.directions, names = dim_directions(directions, G.nz), [f'dim {d}' for d in directions]
         self._rng = random.Random(seed)
+        self._make_widgets(names, seed, grid, display_px)
+        self._connect()
+        self.refresh()
+
+    def _make_widgets(self, names:list[str], seed:int, grid:int, display_px:int):
+        "The controls (a slider per direction in `names`) beside the picture, laid out in `self.widget`."
+        import ipywidgets as W
         slider = dict(continuous_update=False, style={'description_width': '70px'}, layout=W.Layout(width='340px'))
-        self.seed_a = W.BoundedIntText(seed, min=0, max=2**31 - 1, description='A seed', layout=W.Layout(width='180px'))
-        self.seed_b = W.BoundedIntText(seed + 1, min=0, max=2**31 - 1, description='B seed', layout=W.Layout(width='180px'))
+        short = W.Layout(width='180px')
+        self.seed_a = W.BoundedIntText(seed, min=0, max=2**31 - 1, description='A seed', layout=short)
+        self.seed_b = W.BoundedIntText(seed + 1, min=0, max=2**31 - 1, description='B seed', layout=short)
         self.new_a, self.new_b = W.Button(description='new A'), W.Button(description='new B')
         self.t = W.FloatSlider(0.0, min=0, max=1, step=0.01, description='t (A→B)', **slider)
         self.offsets = [W.FloatSlider(0.0, min=-3, max=3, step=0.1, description=name, **slider) for name in names]
-        self.grid = W.Dropdown(options=[('1 image', 1), ('2 × 2', 2), ('3 × 3', 3), ('4 × 4', 4)], value=grid, description='grid', layout=W.Layout(width='180px'))
-        self.save_png_button, self.save_gif_button = W.Button(description='save PNG', icon='image'), W.Button(description='save GIF', icon='film')
+        self.grid = W.Dropdown(options=[('1 image', 1), ('2 × 2', 2), ('3 × 3', 3), ('4 × 4', 4)], value=grid,
+                               description='grid', layout=short)
+        self.save_png_button = W.Button(description='save PNG', icon='image')
+        self.save_gif_button = W.Button(description='save GIF', icon='film')
         self.status = W.Label()
         self.image = W.Image(format='png', width=display_px)
         self.t.add_class('msls-t'); self.image.add_class('msls-image')
+        controls = W.VBox([W.HBox([self.seed_a, self.new_a]), W.HBox([self.seed_b, self.new_b]), self.t, *self.offsets,
+                           self.grid, W.HBox([self.save_png_button, self.save_gif_button]), self.status])
+        self.widget = W.HBox([controls, self.image])
+
+    def _connect(self):
+        "Every change of state renders the picture again; the buttons draw new seeds and save files."
         for w in [self.seed_a, self.seed_b, self.t, self.grid, *self.offsets]: w.observe(self.refresh, names='value')
         self.new_a.on_click(lambda _: setattr(self.seed_a, 'value', self._rng.randrange(2**31)))
         self.new_b.on_click(lambda _: setattr(self.seed_b, 'value', self._rng.randrange(2**31)))
         self.save_png_button.on_click(lambda _: self.save_png())
         self.save_gif_button.on_click(lambda _: self.save_gif())
-        controls = W.VBox([W.HBox([self.seed_a, self.new_a]), W.HBox([self.seed_b, self.new_b]), self.t, *self.offsets,
-                           self.grid, W.HBox([self.save_png_button, self.save_gif_button]), self.status])
-        self.widget = W.HBox([controls, self.image])
-        self.refresh()
 
     @property
     def state(self) -> ExplorerState:
         "The state the widgets hold now."
-        return ExplorerState(self.seed_a.value, self.seed_b.value, self.t.value, tuple(s.value for s in self.offsets), self.grid.value)
+        return ExplorerState(self.seed_a.value, self.seed_b.value, self.t.value, tuple(s.value for s in self.offsets),
+                             self.grid.value)
 
     def refresh(self, change=None):
         "Render the current state into the image widget."
@@ -137,7 +159,8 @@ class LatentExplorer:
     def save_gif(self) -> Path:
         "Write a looping A → B → A GIF with the current offsets to `out_dir`; returns the path."
         s = self.state
-        ends = torch.stack([state_latents(ExplorerState(s.seed_a, s.seed_b, t, s.offsets, s.grid), self.nz, self.directions) for t in (0.0, 1.0)])
+        at = lambda t: ExplorerState(s.seed_a, s.seed_b, t, s.offsets, s.grid)
+        ends = torch.stack([state_latents(at(t), self.nz, self.directions) for t in (0.0, 1.0)])
         frames = render_frames(self.G, latent_path(ends, self.n_frames, loop=True), nrow=s.grid)
         path = save_gif(frames, self.out_dir / f'{self._name(s)}.gif', fps=self.fps)
         self.status.value = f"saved {path}"
@@ -161,16 +184,19 @@ def find_checkpoint(checkpoint:str|Path|None=None, # a checkpoint path or s3:// 
     found = [p for run in [root, *sorted(root.iterdir())] if run.is_dir() for p in _run_checkpoints(run)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
-def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16, seed:int=0) -> Path:
-    "Write a slim checkpoint of a DCGAN-initialised generator (BatchNorm statistics calibrated) to `root`/`name`/; returns its path."
+# %% ../nbs/09_explore.ipynb #b9e46d14
+def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16,
+                         seed:int=0) -> Path:
+    "Write a slim checkpoint of a DCGAN-initialised, BatchNorm-calibrated generator to `root`/`name`/; returns it."
     cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed)
     torch.manual_seed(seed)
     G = calibrate_batchnorm(Generator.from_config(cfg).apply(weights_init), seed=seed)
     path = ModelCheckpointConfig(name=name, root=str(root)).slim_checkpoint_path(0)
     return save_slim_checkpoint(path, 0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1))
 
+# %% ../nbs/09_explore.ipynb #ae3917fe
 def train_tiny_generator(root:str|Path='runs', name:str='explore_tiny', n_epoch:int=1, device:str='cpu') -> Path:
-    "Train a tiny DCGAN (32 px, 64 sample images) for a few seconds, re-estimate its BatchNorm statistics; returns its slim checkpoint."
+    "Train a tiny DCGAN (32 px, 64 sample images) in seconds and calibrate its BatchNorm; returns its slim checkpoint."
     from msls_nb.train import start_or_resume_training_run
     cfg = make_train_config(preset='cpu-32', ngf=16, ndf=16, limit=64, batch_size=32)
     run = ModelCheckpointConfig(name=name, root=str(root), save_frequency=n_epoch)
@@ -178,6 +204,7 @@ def train_tiny_generator(root:str|Path='runs', name:str='explore_tiny', n_epoch:
     G = calibrate_batchnorm(res.G)
     return save_slim_checkpoint(run.slim_checkpoint_path(res.epoch), res.epoch, G, cfg, res.noise)
 
+# %% ../nbs/09_explore.ipynb #695ae58c
 def open_run_generator(checkpoint:str|Path|None=None, # see `find_checkpoint`
                        root:str|Path='runs',           # searched for runs; the tiny model is trained here if none
                        device:str='cpu',               # 'cpu', 'auto', 'cuda', ...
@@ -185,7 +212,8 @@ def open_run_generator(checkpoint:str|Path|None=None, # see `find_checkpoint`
                       ) -> tuple[Generator, ModelCheckpointConfig]:
     "The generator to explore, in eval mode on `device`, and its run's `ModelCheckpointConfig`."
     path = find_checkpoint(checkpoint, root)
-    if path is None and not train_if_missing: raise UserError(f"no checkpoint under {root}; pass a checkpoint path or s3:// URI, or train a run first")
+    if path is None and not train_if_missing:
+        raise UserError(f"no checkpoint under {root}; pass a checkpoint path or s3:// URI, or train a run first")
     path = train_tiny_generator(root) if path is None else path
     if str(path).startswith('s3://'): path = download_from_s3(str(path))
     G = load_generator(path, map_location=get_accelerator(device, amp='off').device)

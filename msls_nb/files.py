@@ -17,7 +17,8 @@ __all__ = ['TMP_TAG', 'temp_path', 'remove_leftovers', 'exclusive_lock', 'Storag
 
 # %% ../nbs/01a_files.ipynb #96558c3d
 TMP_TAG = '.msls-tmp-'
-_TMP_RE = re.compile(r'^\..+\.(?:msls-tmp-(?P<host>[^-]+)-|tmp-)(?P<pid>\d+)(?:-[0-9a-f]+)?(?:\.\w+)?$')   # also 0.1's names
+# our temporary names, and those of msls_nb 0.1 (`tmp-<pid>`, no host)
+_TMP_RE = re.compile(r'^\..+\.(?:msls-tmp-(?P<host>[^-]+)-|tmp-)(?P<pid>\d+)(?:-[0-9a-f]+)?(?:\.\w+)?$')
 
 def _host() -> str: return re.sub(r'[^A-Za-z0-9_.]', '_', socket.gethostname()) or 'host'
 
@@ -35,7 +36,7 @@ def _pid_alive(pid:int) -> bool:
     return True
 
 def remove_leftovers(folder:str|Path,      # where to look (not recursive)
-                     all_dead:bool=False   # True: every temporary of ours is a leftover (the caller holds the folder's lock)
+                     all_dead:bool=False   # True: every temporary of ours is a leftover (the caller holds the lock)
                     ) -> list[Path]:
     "Remove the temporary files and folders of writers on this host that are gone; returns what was removed."
     folder, removed = Path(folder), []
@@ -56,7 +57,7 @@ except ImportError: fcntl = None   # Windows: no locking
 @contextlib.contextmanager
 def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept afterwards)
                    what:str):       # what it protects, for the message, e.g. 'run folder runs/x'
-    "Hold an exclusive lock on `path` for the block; raise a one-line `UserError` naming the holder if another process has it."
+    "Hold an exclusive lock on `path` for the block, or raise a one-line `UserError` naming the process that holds it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'a+') as f:
@@ -64,7 +65,8 @@ def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept af
             try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 f.seek(0); holder = f.read().strip() or 'another process'
-                raise UserError(f"{what} is in use by {holder}; wait for that run to finish (or stop it), or choose another run name") from None
+                raise UserError(f"{what} is in use by {holder}; "
+                                "wait for that run to finish (or stop it), or choose another run name") from None
         f.seek(0); f.truncate(); f.write(f'process {os.getpid()} on {socket.gethostname()}'); f.flush()
         try: yield
         finally:
@@ -72,17 +74,21 @@ def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept af
 
 # %% ../nbs/01a_files.ipynb #95e7865e
 class StorageError(RuntimeError):
-    "Writing a file failed (disk full, read-only, no permission): one line naming the path, the reason and what was kept."
+    "Writing a file failed (disk full, read-only, no permission): one line naming the path, reason and what was kept."
     def __init__(self, path, reason:str, kept:str=''):
         self.path, self.reason, self.kept = Path(path), reason, kept
-        super().__init__(f"could not write {path}: {reason}; {kept or 'the previous version of the file, if any, is unchanged'}")
+        kept = kept or 'the previous version of the file, if any, is unchanged'
+        super().__init__(f"could not write {path}: {reason}; {kept}")
     def __reduce__(self): return type(self), (self.path, self.reason, self.kept)   # survives pickling (DDP ranks)
 
-_REASONS = {errno.ENOSPC: 'the disk is full', errno.EDQUOT: 'the disk quota is exhausted', errno.EROFS: 'the file system is read-only',
+# %% ../nbs/01a_files.ipynb #ceea2edc
+_REASONS = {errno.ENOSPC: 'the disk is full', errno.EDQUOT: 'the disk quota is exhausted',
+            errno.EROFS: 'the file system is read-only',
             errno.EACCES: 'permission denied', errno.EPERM: 'permission denied'}
 
 def _disk_full(folder:Path) -> bool:
-    "True when the file system of `folder` has less than 1 MiB left (torch's writer reports a full disk without an errno)."
+    "True when the file system of `folder` has less than 1 MiB left."
+    # torch's writer reports a full disk without an errno
     try: return shutil.disk_usage(folder).free < 2**20
     except OSError: return False
 
@@ -110,14 +116,16 @@ def atomic_path(path:str|Path,       # the destination
         if folder: os.rename(tmp, path)
         else: os.replace(tmp, path)
     except OSError as e:
-        if folder and path.is_dir() and e.errno in (errno.EEXIST, errno.ENOTEMPTY): return   # someone else built it first
+        if folder and path.is_dir() and e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            return   # someone else built it first
         raise storage_error(path, e) from None
     finally:
         if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists(): tmp.unlink()
 
 # %% ../nbs/01a_files.ipynb #87b69c3c
-def save_atomic(obj, path:str|Path, compress:bool=False # deflate the archive's entries (torch.load reads them as they are)
+def save_atomic(obj, path:str|Path,
+                compress:bool=False # deflate the archive's entries (torch.load reads them as they are)
                ) -> Path:
     "`torch.save` `obj` to `path` atomically, optionally as a compressed zip."
     with atomic_path(path) as tmp:
@@ -125,7 +133,8 @@ def save_atomic(obj, path:str|Path, compress:bool=False # deflate the archive's 
             if not compress: torch.save(obj, tmp)
             else:
                 buf = io.BytesIO(); torch.save(obj, buf); buf.seek(0)
-                with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+                with zipfile.ZipFile(buf) as zin, \
+                     zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
                     for info in zin.infolist(): zout.writestr(info.filename, zin.read(info.filename))
         except RuntimeError as e:   # torch's zip writer reports a full disk as a RuntimeError
             raise storage_error(path, e) from None
@@ -154,13 +163,16 @@ def save_png(image, path:str|Path) -> Path:
     with atomic_path(path) as tmp: iio.imwrite(tmp, to_numpy_image(image), extension='.png')
     return Path(path)
 
+# %% ../nbs/01a_files.ipynb #b9d9c6fd
 def save_gif(frames, path:str|Path, fps:float=10, loop:int=0) -> Path:
     "Write frames (images as in `to_numpy_image`) as an animated GIF; `loop=0` repeats forever."
     import imageio.v3 as iio
     with atomic_path(path) as tmp:
-        iio.imwrite(tmp, np.stack([to_numpy_image(f) for f in frames]), extension='.gif', duration=1000 / fps, loop=loop)
+        iio.imwrite(tmp, np.stack([to_numpy_image(f) for f in frames]), extension='.gif', duration=1000 / fps,
+                    loop=loop)
     return Path(path)
 
+# %% ../nbs/01a_files.ipynb #3f27c0db
 def save_mp4(frames, path:str|Path, fps:float=10) -> Path | None:
     "Write frames as an H.264 MP4 where imageio-ffmpeg is installed; None where it is not."
     try: import imageio_ffmpeg  # noqa: F401
@@ -184,7 +196,8 @@ def s3_client():
     "A boto3 S3 client with standard retries (endpoint and credentials from boto3's own configuration)."
     import boto3
     from botocore.config import Config
-    return boto3.client('s3', config=Config(retries={'max_attempts': 5, 'mode': 'standard'}, connect_timeout=10, read_timeout=60))
+    config = Config(retries={'max_attempts': 5, 'mode': 'standard'}, connect_timeout=10, read_timeout=60)
+    return boto3.client('s3', config=config)
 
 def _transfer_config():
     from boto3.s3.transfer import TransferConfig
@@ -200,7 +213,8 @@ def upload_to_s3(paths:list, s3_bucket:str, name:str, client=None) -> list[str]:
         key = '/'.join(x for x in (prefix, name, p.name) if x)
         try: client.upload_file(str(p), bucket, key, Config=_transfer_config())
         except Exception as e:
-            raise UserError(f"upload of {p} to s3://{bucket}/{key} failed after retries ({type(e).__name__}: {str(e)[:160]}); "
+            raise UserError(f"upload of {p} to s3://{bucket}/{key} failed after retries "
+                            f"({type(e).__name__}: {str(e)[:160]}); "
                             "the local file is kept, check credentials, bucket name and AWS_ENDPOINT_URL") from None
         uris.append(f's3://{bucket}/{key}')
     return uris
@@ -209,12 +223,14 @@ def upload_to_s3(paths:list, s3_bucket:str, name:str, client=None) -> list[str]:
 def download_from_s3(uri:str, dest:str|Path|None=None, client=None) -> Path:
     "Download `s3://bucket/key` to `dest` (default: the local S3 cache), atomically; returns the local path."
     bucket, key = parse_s3_uri(uri)
-    if not key: raise UserError(f"{uri!r} names a bucket but no object; use s3://bucket/path/to/slim_checkpoint_<epoch>.pt")
+    if not key:
+        raise UserError(f"{uri!r} names a bucket but no object; use s3://bucket/path/to/slim_checkpoint_<epoch>.pt")
     dest = Path(dest) if dest else default_cache_dir() / 's3' / bucket / key
     client = client or s3_client()
     try:
         with atomic_path(dest) as tmp: client.download_file(bucket, key, str(tmp), Config=_transfer_config())
     except StorageError: raise
     except Exception as e:
-        raise UserError(f"download of {uri} failed ({type(e).__name__}: {str(e)[:160]}); check the URI, credentials and AWS_ENDPOINT_URL") from None
+        raise UserError(f"download of {uri} failed ({type(e).__name__}: {str(e)[:160]}); "
+                        "check the URI, credentials and AWS_ENDPOINT_URL") from None
     return dest

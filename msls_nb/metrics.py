@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from .config import UserError
 
 # %% auto #0
-__all__ = ['PARZEN_SIGMAS', 'INCEPTION_WEIGHTS_FILE', 'FID_PACKAGES', 'parzen_log_prob', 'parzen_nll', 'laplacian_pyramid',
+__all__ = ['PARZEN_SIGMAS', 'FID_PACKAGES', 'INCEPTION_WEIGHTS_FILE', 'parzen_log_prob', 'parzen_nll', 'laplacian_pyramid',
            'sliced_wasserstein', 'swd', 'missing_fid_packages', 'inception_extractor', 'to_uint8_rgb', 'image_features',
            'fid_kid_from_features', 'fid_kid']
 
@@ -36,6 +36,7 @@ def parzen_log_prob(samples:torch.Tensor,   # (n, ...) generated images: the win
         out.append(torch.logsumexp(-d2[:, None, :] / (2 * sig[:, None] ** 2), dim=2))  # (b, len(sigmas))
     return torch.cat(out) - math.log(n) - dim / 2 * torch.log(2 * math.pi * sig ** 2)
 
+# %% ../nbs/08a_metrics.ipynb #1e884023
 def parzen_nll(samples:torch.Tensor,  # generated images
                valid:torch.Tensor,    # real images that choose sigma
                test:torch.Tensor,     # other real images that are scored
@@ -45,8 +46,8 @@ def parzen_nll(samples:torch.Tensor,  # generated images
     if best in (0, len(sigmas) - 1) and len(sigmas) > 1:
         warnings.warn(f"Parzen: the best sigma {sigmas[best]:.3g} is at the edge of the grid; pass wider sigmas")
     ll = parzen_log_prob(samples, test, [sigmas[best]], batch_size, dtype)[:, 0]
-    return dict(parzen_nll=-ll.mean().item(), parzen_nll_se=(ll.std() / math.sqrt(len(ll))).item() if len(ll) > 1 else float('nan'),
-                parzen_sigma=float(sigmas[best]))
+    se = (ll.std() / math.sqrt(len(ll))).item() if len(ll) > 1 else float('nan')
+    return dict(parzen_nll=-ll.mean().item(), parzen_nll_se=se, parzen_sigma=float(sigmas[best]))
 
 # %% ../nbs/08a_metrics.ipynb #f6bb2c2a
 _BINOMIAL = torch.tensor([1., 4., 6., 4., 1.])
@@ -72,6 +73,19 @@ def laplacian_pyramid(images:torch.Tensor, levels:int) -> list[torch.Tensor]:
     return pyramid
 
 # %% ../nbs/08a_metrics.ipynb #6237a7d5
+def sliced_wasserstein(a:torch.Tensor, b:torch.Tensor, n_directions:int=512, gen:torch.Generator|None=None,
+                       chunk:int=128) -> float:
+    "Mean over random unit directions of the 1-D Wasserstein-1 distance between the projected rows of `a` and `b`."
+    total = 0.0
+    for start in range(0, n_directions, chunk):
+        dirs = torch.randn(min(chunk, n_directions - start), a.shape[1], generator=gen).to(a)
+        dirs = dirs / dirs.norm(dim=1, keepdim=True)
+        # numpy's SIMD sort: 20x torch's on a CPU
+        pa, pb = (np.sort((dirs @ x.T).cpu().numpy(), axis=1) for x in (a, b))
+        total += float(np.abs(pa - pb).mean(1).sum())
+    return total / n_directions
+
+# %% ../nbs/08a_metrics.ipynb #d9d29cef
 def _patch_descriptors(level:torch.Tensor, n_patches:int, patch_size:int, gen:torch.Generator) -> torch.Tensor:
     "`n_patches` random patches per image, each channel normalised over the set: (B * n_patches, patch_size**2 * C)."
     b, c, h, w = level.shape
@@ -79,20 +93,11 @@ def _patch_descriptors(level:torch.Tensor, n_patches:int, patch_size:int, gen:to
     ys, xs = (torch.randint(r, s - r, (b, n_patches, 1, 1), generator=gen).to(level.device) for s in (h, w))
     offsets = torch.arange(-r, r + 1, device=level.device)
     rows = torch.arange(b, device=level.device)[:, None, None, None]
-    pixel = ((rows * h + ys + offsets[:, None]) * w + xs + offsets).flatten()       # (b, n_patches, size, size) flat indices
+    # flat indices of (b, n_patches, size, size)
+    pixel = ((rows * h + ys + offsets[:, None]) * w + xs + offsets).flatten()
     patches = level.permute(0, 2, 3, 1).reshape(-1, c).index_select(0, pixel)      # one row of channels per pixel
     patches = (patches - patches.mean(0)) / patches.std(0, correction=0).clamp_min(1e-8)
     return patches.reshape(b * n_patches, -1)
-
-def sliced_wasserstein(a:torch.Tensor, b:torch.Tensor, n_directions:int=512, gen:torch.Generator|None=None, chunk:int=128) -> float:
-    "Mean over random unit directions of the 1-D Wasserstein-1 distance between the projections of the rows of `a` and `b`."
-    total = 0.0
-    for start in range(0, n_directions, chunk):
-        dirs = torch.randn(min(chunk, n_directions - start), a.shape[1], generator=gen).to(a)
-        dirs = dirs / dirs.norm(dim=1, keepdim=True)
-        pa, pb = (np.sort((dirs @ x.T).cpu().numpy(), axis=1) for x in (a, b))   # numpy's SIMD sort: 20x torch's on a CPU
-        total += float(np.abs(pa - pb).mean(1).sum())
-    return total / n_directions
 
 def swd(real:torch.Tensor, fake:torch.Tensor,  # equally many images of one size, in [-1, 1]
         n_patches:int=128,      # random neighbourhoods per image and level
@@ -102,22 +107,26 @@ def swd(real:torch.Tensor, fake:torch.Tensor,  # equally many images of one size
         seed:int=0) -> dict:
     "Sliced Wasserstein distance x 1e3 per Laplacian-pyramid level (`swd_<res>`) and their mean (`swd`)."
     if real.shape != fake.shape:
-        raise UserError(f"swd compares equally many images of one size, got real {tuple(real.shape)} and fake {tuple(fake.shape)}; pass the same number of each")
+        raise UserError(f"swd compares equally many images of one size, got real {tuple(real.shape)} "
+                        f"and fake {tuple(fake.shape)}; pass the same number of each")
     levels = max(1, int(math.log2(real.shape[-1] / min_res)) + 1)
     out = {}
     for i, (lr, lf) in enumerate(zip(laplacian_pyramid(real, levels), laplacian_pyramid(fake, levels))):
         desc = [_patch_descriptors(l, n_patches, patch_size, torch.Generator().manual_seed(seed + i)) for l in (lr, lf)]
-        out[f'swd_{lr.shape[-1]}'] = 1e3 * sliced_wasserstein(*desc, n_directions, torch.Generator().manual_seed(seed + i))
+        distance = sliced_wasserstein(*desc, n_directions, torch.Generator().manual_seed(seed + i))
+        out[f'swd_{lr.shape[-1]}'] = 1e3 * distance
     return dict(swd=sum(out.values()) / len(out), **out)
 
 # %% ../nbs/08a_metrics.ipynb #bbc2f2b2
-INCEPTION_WEIGHTS_FILE = 'weights-inception-2015-12-05-6726825d.pth'
 FID_PACKAGES = {'torchmetrics': 'torchmetrics', 'torch_fidelity': 'torch-fidelity'}   # module: what pip installs
 
 def missing_fid_packages(packages:dict=FID_PACKAGES) -> list[str]:
     "The pip names of FID/KID's packages that are not installed here."
     import importlib.util
     return [pip for module, pip in packages.items() if importlib.util.find_spec(module) is None]
+
+# %% ../nbs/08a_metrics.ipynb #779ead77
+INCEPTION_WEIGHTS_FILE = 'weights-inception-2015-12-05-6726825d.pth'
 
 def inception_extractor(weights:str|Path|None=None  # local weights file; None: torch-fidelity's download (cached)
                        ) -> torch.nn.Module:
@@ -132,12 +141,17 @@ def inception_extractor(weights:str|Path|None=None  # local weights file; None: 
         raise UserError(f"FID and KID need torchmetrics' Inception network, which imports {e.name}, and that failed "
                         f"({str(e).splitlines()[0][:120]}); pip install {e.name}") from None
     if weights is not None and not Path(weights).is_file():
-        raise UserError(f"FID and KID need Inception weights, and {weights} does not exist; pass the path of {INCEPTION_WEIGHTS_FILE} (torch-fidelity's release file) or None to download it")
-    try: net = NoTrainInceptionV3(name='inception-v3-compat', features_list=['2048'], feature_extractor_weights_path=None if weights is None else str(weights))
+        raise UserError(f"FID and KID need Inception weights, and {weights} does not exist; pass the path of "
+                        f"{INCEPTION_WEIGHTS_FILE} (torch-fidelity's release file) or None to download it")
+    path = None if weights is None else str(weights)
+    try: net = NoTrainInceptionV3(name='inception-v3-compat', features_list=['2048'],
+                                  feature_extractor_weights_path=path)
     except Exception as e:
         how = f'reading {weights}' if weights else 'downloading them'
-        raise UserError(f"FID and KID need Inception weights, and {how} failed ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}); "
-                        f"copy {INCEPTION_WEIGHTS_FILE} from torch-fidelity's GitHub release to this machine and pass its path") from None
+        why = str(e).splitlines()[0][:120] if str(e) else ''
+        raise UserError(f"FID and KID need Inception weights, and {how} failed ({type(e).__name__}: {why}); "
+                        f"copy {INCEPTION_WEIGHTS_FILE} from torch-fidelity's GitHub release to this machine "
+                        "and pass its path") from None
     net.num_features = 2048
     return net
 
@@ -147,12 +161,14 @@ def to_uint8_rgb(images:torch.Tensor) -> torch.Tensor:
     x = images.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
+# %% ../nbs/08a_metrics.ipynb #96d78c16
 @torch.no_grad()
 def image_features(feature:torch.nn.Module, images:torch.Tensor, batch_size:int=64) -> torch.Tensor:
     "(B, F) CPU features of images in [-1, 1] from a network on uint8 RGB batches, computed on the network's device."
     device = next(iter(feature.parameters()), images).device
     return torch.cat([feature(to_uint8_rgb(b).to(device)).flatten(1).float().cpu() for b in images.split(batch_size)])
 
+# %% ../nbs/08a_metrics.ipynb #88ad9a12
 class _Precomputed(torch.nn.Identity):
     "Lets torchmetrics read features computed beforehand (it takes their size from `num_features`)."
     def __init__(self, num_features:int): super().__init__(); self.num_features = num_features
@@ -170,16 +186,19 @@ def fid_kid_from_features(real_features:torch.Tensor, fake_features:torch.Tensor
     fid = FrechetInceptionDistance(feature=_Precomputed(real_features.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # "KID will save all extracted features": it does, a few MB here
-        kid = KernelInceptionDistance(feature=_Precomputed(real_features.shape[1]), subsets=subsets, subset_size=subset_size)
+        kid = KernelInceptionDistance(feature=_Precomputed(real_features.shape[1]), subsets=subsets,
+                                      subset_size=subset_size)
     for metric in (fid, kid):
         metric.update(real_features, real=True); metric.update(fake_features, real=False)
     kid_mean, kid_std = kid.compute()
     return dict(fid=fid.compute().item(), kid=kid_mean.item(), kid_std=kid_std.item() if subsets > 1 else float('nan'))
 
+# %% ../nbs/08a_metrics.ipynb #8e7c478e
 def fid_kid(real:torch.Tensor, fake:torch.Tensor,       # images in [-1, 1]
             feature:torch.nn.Module|None=None,          # uint8 RGB -> (B, F) features; None: Inception-v3
             inception_weights:str|Path|None=None,       # see `inception_extractor`
             batch_size:int=64, **kid_kwargs) -> dict:
     "FID and KID between real and generated images (features computed once for both)."
     feature = inception_extractor(inception_weights) if feature is None else feature
-    return fid_kid_from_features(image_features(feature, real, batch_size), image_features(feature, fake, batch_size), **kid_kwargs)
+    return fid_kid_from_features(image_features(feature, real, batch_size), image_features(feature, fake, batch_size),
+                                 **kid_kwargs)

@@ -16,9 +16,11 @@ __all__ = ['n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_para
 # %% ../nbs/04_models.ipynb #4a38c3fe
 def n_blocks(img_size:int) -> int:
     "Middle blocks (ConvTranspose/Conv, BatchNorm, ReLU/LeakyReLU) of G and D for an image side: 3 at 64 px."
-    if img_size not in IMG_SIZES: raise ConfigError(f"img_size must be one of {', '.join(map(str, IMG_SIZES))}, got {img_size}")
+    if img_size not in IMG_SIZES:
+        raise ConfigError(f"img_size must be one of {', '.join(map(str, IMG_SIZES))}, got {img_size}")
     return int(math.log2(img_size)) - 3
 
+# %% ../nbs/04_models.ipynb #61c9730e
 def _fields(cfg_or_nz, names:tuple, given:dict) -> dict:
     "Network fields from keywords, or from a config object passed first (the original package's `Generator64(cfg)`)."
     if hasattr(cfg_or_nz, 'nz'): return {k: getattr(cfg_or_nz, k) for k in names}
@@ -37,8 +39,10 @@ class Generator(nn.Module):
         n, w = n_blocks(self.img_size), self.ngf
         layers = [nn.ConvTranspose2d(self.nz, w * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 2**n), nn.ReLU(True)]
         for k in reversed(range(n)):   # state size. (ngf * 2**k) x 2**(n-k+3) x 2**(n-k+3)
-            layers += [nn.ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]   # state size. (nc) x img_size x img_size
+            layers += [nn.ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k),
+                       nn.ReLU(True)]
+        # state size. (nc) x img_size x img_size
+        layers += [nn.ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     @classmethod
@@ -55,14 +59,15 @@ class Generator(nn.Module):
 # %% ../nbs/04_models.ipynb #a920002f
 class Discriminator(nn.Module):
     "DCGAN discriminator: (B, nc, img_size, img_size) images to (B,) real/fake logits."
-    def __init__(self, ndf:int=64,      # width: channels of the first layer (or a config object holding the fields)
+    def __init__(self, ndf:int=64,      # width: channels of the first layer (or a config object with the fields)
                  nc:int=3,              # image channels
                  img_size:int=64):      # image side: 32, 64, 128 or 256
         super().__init__()
         f = _fields(ndf, ('ndf', 'nc', 'img_size'), dict(nc=nc, img_size=img_size))
         self.ndf, self.nc, self.img_size = f['ndf'], f['nc'], f['img_size']
         n, w = n_blocks(self.img_size), self.ndf
-        layers = [nn.Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]   # state size. (ndf) x S/2 x S/2
+        # state size. (ndf) x S/2 x S/2
+        layers = [nn.Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for k in range(n):
             layers += [nn.Conv2d(w * 2**k, w * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**(k+1)),
                        nn.LeakyReLU(0.2, inplace=True)]
@@ -85,6 +90,7 @@ def weights_init(m:nn.Module):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
 
+# %% ../nbs/04_models.ipynb #d0f4640c
 def count_parameters(model:nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -94,9 +100,11 @@ def network_fields_from_state_dict(sd:dict) -> dict:
     "`nz`, `ngf`, `nc` and `img_size` of the generator that has state dict `sd` (any `module.` prefix)."
     ws = [v for k, v in sd.items() if k.endswith('weight') and v.dim() == 4]
     if len(ws) < 3:
-        raise ConfigError(f"not a DCGAN generator state dict: found {len(ws)} convolution weights; expected keys like main.0.weight")
+        raise ConfigError(f"not a DCGAN generator state dict: found {len(ws)} convolution weights; "
+                          "expected keys like main.0.weight")
     return dict(nz=ws[0].shape[0], ngf=ws[-1].shape[0], nc=ws[-1].shape[1], img_size=2 ** (len(ws) + 1))
 
+# %% ../nbs/04_models.ipynb #9ea97027
 def train_config_from_state_dict(sd:dict, **overrides) -> TrainingConfig:
     "A `TrainingConfig` with the network fields of a generator state dict (defaults elsewhere)."
     return TrainingConfig(**{**network_fields_from_state_dict(sd), **overrides})
@@ -106,14 +114,16 @@ def forward_macs(model:nn.Module, x:torch.Tensor) -> int:
     "Multiply-accumulates of the convolutions in one forward pass of `model` on `x`."
     macs = []
     def hook(m, inp, out):
-        if isinstance(m, nn.ConvTranspose2d): macs.append(inp[0].numel() // inp[0].shape[0] * m.out_channels * m.kernel_size[0] * m.kernel_size[1])
-        else: macs.append(out.numel() // out.shape[0] * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1])
+        k = m.kernel_size[0] * m.kernel_size[1]
+        if isinstance(m, nn.ConvTranspose2d): macs.append(inp[0].numel() // inp[0].shape[0] * m.out_channels * k)
+        else: macs.append(out.numel() // out.shape[0] * (m.in_channels // m.groups) * k)
     hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     try: model(x)
     finally:
         for h in hs: h.remove()
     return sum(macs)
 
+# %% ../nbs/04_models.ipynb #d46ffb23
 def train_flops_per_image(cfg:TrainingConfig) -> dict:
     "Analytic FLOPs of G and D forward passes and of one training step, per image."
     with torch.device('meta'):

@@ -18,12 +18,23 @@ __all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'rank', 'world_size', 'is_main', 'bar
            'tensorboard_writer']
 
 # %% ../nbs/05a_monitor.ipynb #7d072aad
-def rank() -> int: return dist.get_rank() if dist.is_initialized() else 0
-def world_size() -> int: return dist.get_world_size() if dist.is_initialized() else 1
-def is_main() -> bool: return rank() == 0
+def rank() -> int:
+    "This process's rank in the torchrun job (0 for a single process)."
+    return dist.get_rank() if dist.is_initialized() else 0
+
+def world_size() -> int:
+    "The number of processes in the torchrun job (1 for a single process)."
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+def is_main() -> bool:
+    "True on rank 0, the process that writes files, logs and uploads."
+    return rank() == 0
+
 def barrier():
+    "Wait for every rank (a no-op for a single process)."
     if dist.is_initialized(): dist.barrier()
 
+# %% ../nbs/05a_monitor.ipynb #f9a547af
 def log(*args):
     "Print on rank 0 only, flushed (so papermill and log collectors see it at once)."
     if is_main(): print(*args, flush=True)
@@ -31,7 +42,7 @@ def log(*args):
 # %% ../nbs/05a_monitor.ipynb #cdb5e687
 @contextlib.contextmanager
 def process_group(acc:Accelerator):
-    "Join the torchrun job described by the environment for the block (a no-op for one process or a group already joined)."
+    "Join the torchrun job described by the environment for the block (a no-op for one process or a joined group)."
     owns = not dist.is_initialized()
     acc.init_distributed()
     try: yield
@@ -58,6 +69,7 @@ LOSS_HISTORY = {'Loss_D': '_D', 'Loss_G': '_G'}   # metrics kept step by step in
 class NonFiniteLossError(RuntimeError):
     "A loss became NaN or infinite: the run stops before saving anything from that point on."
 
+# %% ../nbs/05a_monitor.ipynb #a63ba354
 @dataclass
 class MetricLog:
     "Per-step named metrics kept on the device until `flush()`."
@@ -70,14 +82,17 @@ class MetricLog:
 
     def add(self, metrics:dict, epoch:int, step:int, global_step:int):
         "Keep one step's `{name: device tensor}` (one small stack on the device, no host sync)."
-        self.pending.append((epoch, step, global_step, tuple(metrics), torch.stack([v.detach().float() for v in metrics.values()])))
+        values = torch.stack([v.detach().float() for v in metrics.values()])
+        self.pending.append((epoch, step, global_step, tuple(metrics), values))
 
     def start_window(self): self._t0 = time.perf_counter()
 
     def _record(self, epoch, step, global_step, values:dict):
         bad = {k: v for k, v in values.items() if k in LOSS_HISTORY and not math.isfinite(v)}
-        if bad: raise NonFiniteLossError(f"non-finite loss at epoch {epoch} step {step} ({', '.join(f'{k}={v:.4g}' for k, v in bad.items())}); "
-                                         "nothing after the last checkpoint was saved: lower lr or resume from the last checkpoint")
+        if bad:
+            which = ', '.join(f'{k}={v:.4g}' for k, v in bad.items())
+            raise NonFiniteLossError(f"non-finite loss at epoch {epoch} step {step} ({which}); nothing after the last "
+                                     "checkpoint was saved: lower lr or resume from the last checkpoint")
         for k, key in LOSS_HISTORY.items():
             if k in values: self.losses[key].append(values[k])
         if self.writer is not None:
@@ -88,12 +103,15 @@ class MetricLog:
         if not self.pending: return None
         values = torch.stack([v for *_, v in self.pending]).cpu()   # the one host sync
         dt = time.perf_counter() - self._t0
-        for (epoch, step, gstep, names, _), row in zip(self.pending, values.tolist()): self._record(epoch, step, gstep, dict(zip(names, row)))
+        for (epoch, step, gstep, names, _), row in zip(self.pending, values.tolist()):
+            self._record(epoch, step, gstep, dict(zip(names, row)))
         self.last_rate = len(self.pending) * self.batch_images / max(dt, 1e-9)
         epoch, step, gstep, names, _ = self.pending[-1]
         mean = dict(zip(names, values.mean(0).tolist()))
-        if self.writer is not None: self.writer.add_scalar('train/images_per_s', self.last_rate, gstep * self.batch_images)
-        if echo: log(f'[{epoch}/{n_epochs}][{step}/{n_steps}] ' + ' '.join(f'{k}: {v:.4f}' for k, v in mean.items()) + f'  {self.last_rate:,.0f} img/s')
+        if self.writer is not None:
+            self.writer.add_scalar('train/images_per_s', self.last_rate, gstep * self.batch_images)
+        if echo: log(f'[{epoch}/{n_epochs}][{step}/{n_steps}] ' + ' '.join(f'{k}: {v:.4f}' for k, v in mean.items())
+                     + f'  {self.last_rate:,.0f} img/s')
         self.pending, self._t0 = [], time.perf_counter()
         return mean
 
@@ -101,9 +119,11 @@ class MetricLog:
 class TrainingInterrupted(RuntimeError):
     "The run was stopped by SIGTERM after saving its state."
 
+# %% ../nbs/05a_monitor.ipynb #568c4c7b
 class StopSignal:
     "A flag set by SIGTERM while the loop runs (installed on the main thread only)."
-    def __init__(self, every:int=10): self.requested, self.every, self._old, self._group, self._calls = False, every, None, None, 0
+    def __init__(self, every:int=10):
+        self.requested, self.every, self._old, self._group, self._calls = False, every, None, None, 0
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGTERM, self._handle)
@@ -129,6 +149,7 @@ def profile_schedule(n_batches:int, wait:int=1, warmup:int=1, active:int=3) -> d
     wait = max(0, min(wait, n_batches - active - warmup))
     return dict(wait=wait, warmup=warmup, active=active, repeat=1)
 
+# %% ../nbs/05a_monitor.ipynb #05479998
 KINETO_QUIET = '6'   # kineto's levels: 0 verbose ... 4 error, 5 USDT markers; 6 logs nothing
 
 def make_profiler(acc:Accelerator, events_dir:Path, n_batches:int):
@@ -147,5 +168,7 @@ def tensorboard_writer(events_dir:Path, logging:bool=True):
     "A TensorBoard SummaryWriter on rank 0 when `logging`, else None."
     if not (logging and is_main()): return None
     try: from torch.utils.tensorboard import SummaryWriter
-    except ImportError: raise UserError("TensorBoard logging needs the tensorboard package; pip install tensorboard, or pass --logging False") from None
+    except ImportError:
+        raise UserError("TensorBoard logging needs the tensorboard package; "
+                        "pip install tensorboard, or pass --logging False") from None
     return SummaryWriter(str(events_dir))

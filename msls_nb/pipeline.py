@@ -23,15 +23,17 @@ def margin_px(img_size:int, translate:float) -> int:
     "Extra columns kept on each side for random translation."
     return int(round(translate * img_size))
 
+# %% ../nbs/03b_pipeline.ipynb #47fbe1a2
 def crop_side(width:int, height:int, crop:int|float) -> int:
     "The side of the center square to cut, in pixels of the full image."
     short = min(width, height)
     return max(1, min(short, int(round(crop * short)) if isinstance(crop, float) else int(crop)))
 
+# %% ../nbs/03b_pipeline.ipynb #d4af79a6
 def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=0.0, nc:int=3,
                channels_last:bool=False # (img_size, width, nc), as the packed cache stores rows
               ) -> np.ndarray:
-    "Decode, center-crop and resize one image to a uint8 (nc, img_size, img_size + 2 * margin) array; raises on a bad file."
+    "Decode, center-crop and resize one image to a uint8 (nc, img_size, img_size + 2 * margin) array; raises if bad."
     m = margin_px(img_size, translate)
     with Image.open(path) as im:
         w, h = im.size
@@ -57,6 +59,7 @@ def try_load(path, *args, **kwargs) -> tuple[np.ndarray | None, str]:
     try: return load_strip(path, *args, **kwargs), ''
     except BAD_FILE_ERRORS as e: return None, f'{type(e).__name__}: {e}'.splitlines()[0][:200]
 
+# %% ../nbs/03b_pipeline.ipynb #57c4fa30
 class BadImageWarning(UserWarning): "An image file that cannot be read was skipped."
 
 class BadFiles:
@@ -86,11 +89,13 @@ def looks_cut(path:str) -> bool:
         if head.startswith(start): return not tail.endswith(end)
     return not head or path.lower().endswith(('.jpg', '.jpeg', '.png'))
 
+# %% ../nbs/03b_pipeline.ipynb #a9876009
 def suspect_files(paths:list, threads:int=8) -> list[str]:
     "The `paths` that `looks_cut` flags, looked at by `threads` threads (the time goes to system calls)."
     look = lambda i: [p for p in paths[i:i + 256] if looks_cut(p)]
     with ThreadPoolExecutor(threads) as pool: return sum(pool.map(look, range(0, len(paths), 256)), [])
 
+# %% ../nbs/03b_pipeline.ipynb #95a8b3a3
 def find_bad_files(root:str|Path, files:list, threads:int=8, **geometry) -> dict[str, str]:
     "`{path: reason}` of the unreadable files among `files` that `looks_cut` flags (suspects are decoded to be sure)."
     suspects = suspect_files([os.path.join(root, f) for f in files], threads)
@@ -101,10 +106,12 @@ def batch_seed(*parts:int) -> int:
     "A 63-bit seed mixed from integers, e.g. (seed, epoch, batch, rank)."
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
+# %% ../nbs/03b_pipeline.ipynb #2d60c3de
 def _randn(shape, device, seed:int) -> torch.Tensor:
     "Normal noise drawn on `device` (on the CPU and copied where the device has no seedable generator)."
     try: return torch.randn(shape, generator=torch.Generator(device=device).manual_seed(seed), device=device)
-    except (RuntimeError, TypeError): return torch.randn(shape, generator=torch.Generator().manual_seed(seed)).to(device)
+    except (RuntimeError, TypeError):
+        return torch.randn(shape, generator=torch.Generator().manual_seed(seed)).to(device)
 
 def augment_batch(x:torch.Tensor,        # uint8 (B, C, S, S + 2 * margin) on the device
                   img_size:int, flip:bool=False, noise_std:float=0.0,
@@ -135,28 +142,35 @@ def transform_preset(name:str, img_size:int) -> dict:
 
 # %% ../nbs/03b_pipeline.ipynb #526e8ac2
 def epoch_order(n:int, epoch:int, seed:int, rank:int=0, world_size:int=1) -> list[int]:
-    "This rank's shuffled indices for `epoch`, exactly as `DistributedSampler(shuffle=True, drop_last=True)` with `set_epoch(epoch)`."
-    sampler = torch.utils.data.DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True)
+    "This rank's shuffled indices for `epoch`: `DistributedSampler(shuffle=True, drop_last=True)` after `set_epoch`."
+    sampler = torch.utils.data.DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=True, seed=seed,
+                                                  drop_last=True)
     sampler.set_epoch(epoch)
     return list(sampler)
 
+# %% ../nbs/03b_pipeline.ipynb #c5f7d927
 def default_workers(world_size:int=1) -> int:
     "Decoding processes per rank: the cores left after one per training process, at most 8, at least 1."
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
     return max(1, min(8, cores // world_size - 1))
 
+# %% ../nbs/03b_pipeline.ipynb #e8316e0f
 def collate_strips(items):
     "Stack (strip, bad paths) items into a uint8 (B, C, H, W) batch and the bad paths (None if an item failed)."
     strips, bad = [s for s, _ in items], [p for _, b in items for p in b]
     return (None if any(s is None for s in strips) else torch.from_numpy(np.stack(strips))), bad
 
+# %% ../nbs/03b_pipeline.ipynb #d4dc9bd5
 def make_loader(dataset, batch_size:int, order:list, workers:int|None=None, pin_memory:bool=False, world_size:int=1):
-    "A DataLoader over `dataset` in `order` (from `epoch_order`), full batches only; it never draws from the global random state."
+    "A DataLoader over `dataset` in `order` (from `epoch_order`), full batches only; no draws from the global RNG."
     workers = default_workers(world_size) if workers is None else workers
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=order, drop_last=True, num_workers=workers,
-                                       pin_memory=pin_memory, collate_fn=collate_strips, prefetch_factor=2 if workers else None,
-                                       generator=torch.Generator().manual_seed(0))   # the training step's random stream stays exact
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=order, drop_last=True,
+                                       num_workers=workers, pin_memory=pin_memory, collate_fn=collate_strips,
+                                       prefetch_factor=2 if workers else None,
+                                       # its own generator: the training step's random stream stays exact
+                                       generator=torch.Generator().manual_seed(0))
 
+# %% ../nbs/03b_pipeline.ipynb #40d05aec
 def prefetch(iterator, depth:int=2):
     "Yield from `iterator`, produced in a background thread that keeps `depth` items ready."
     q, stop, END = queue.Queue(depth), threading.Event(), object()
@@ -195,7 +209,7 @@ class JpegImages(torch.utils.data.Dataset):
         return None, bad
 
     def batches(self, order:list, batch_size:int, workers:int|None=None, pin_memory:bool=False, world_size:int=1):
-        "An iterator of (uint8 batch or None, [(bad path, reason)]); worker processes start here, in the caller's thread."
+        "An iterator of (uint8 batch or None, [(bad path, reason)]); worker processes start here, in this thread."
         return iter(make_loader(self, batch_size, order, workers, pin_memory, world_size))
 
     def release(self, batch:torch.Tensor, fence=None):
@@ -211,7 +225,8 @@ class BufferRing:
     def next(self) -> torch.Tensor:
         "The next buffer, after waiting for the copy last issued from it."
         i = next(self.turns) % self.depth
-        if self.buffers[i] is None: self.buffers[i] = torch.empty(self.shape, dtype=torch.uint8, pin_memory=self.pin_memory)
+        if self.buffers[i] is None:
+            self.buffers[i] = torch.empty(self.shape, dtype=torch.uint8, pin_memory=self.pin_memory)
         fence, self.fences[i] = self.fences[i], None
         if fence is not None: fence.synchronize()
         return self.buffers[i]
@@ -221,6 +236,7 @@ class BufferRing:
         for i, b in enumerate(self.buffers):
             if b is not None and b.data_ptr() == batch.data_ptr(): self.fences[i] = fence
 
+# %% ../nbs/03b_pipeline.ipynb #74e6c5d2
 class CachedImages:
     "Batches read from a packed cache of (H, W, C) rows, as channels-last (B, C, H, W) views (see `msls_nb.cache`)."
     def __init__(self, packed, ring:int=8): self.packed, self.depth, self.ring = packed, ring, None

@@ -5,7 +5,8 @@
 # %% ../nbs/10_cli.ipynb #3020f659
 from __future__ import annotations
 import argparse, sys
-if globals().get('__file__', '').endswith('run_dcgan.py') and not __package__:   # run as a file: python run_dcgan.py ...
+# run as a file: python run_dcgan.py ...
+if globals().get('__file__', '').endswith('run_dcgan.py') and not __package__:
     from pathlib import Path as _Path
     sys.path.insert(0, str(_Path(__file__).resolve().parents[1])); __package__ = 'msls_nb'
 from pathlib import Path
@@ -30,19 +31,27 @@ def run_command(prog:str, fn) -> int:
 # %% ../nbs/10_cli.ipynb #31190f06
 def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentParser:
     "The command-line parser with the established msls flags."
-    p = UserArgumentParser(prog=prog, description='Train a DCGAN on MSLS street-level imagery (or the embedded sample data).')
-    p.add_argument('-c', '--checkpoint_params', default=None, help='JSON object: name, root, log_frequency, save_frequency, s3_bucket')
+    p = UserArgumentParser(prog=prog,
+                           description='Train a DCGAN on MSLS street-level imagery (or the embedded sample data).')
+    p.add_argument('-c', '--checkpoint_params', default=None,
+                   help='JSON object: name, root, log_frequency, save_frequency, s3_bucket')
     p.add_argument('-t', '--train_params', default=None,
-                   help='JSON object of TrainingConfig fields: nc, nz, ngf, ndf, lr, beta1, beta2, batch_size, img_size, weight_decay, ...')
-    p.add_argument('-se', '--s_epoch', default='0', help='0: new run; N: resume after checkpoint_N.pt; -1 or auto: the newest checkpoint')
+                   help='JSON object of TrainingConfig fields: nc, nz, ngf, ndf, lr, beta1, beta2, batch_size, '
+                        'img_size, weight_decay, ...')
+    p.add_argument('-se', '--s_epoch', default='0',
+                   help='0: new run; N: resume after checkpoint_N.pt; -1 or auto: the newest checkpoint')
     p.add_argument('-ne', '--n_epoch', type=int, default=16, help='epochs to train in this invocation (default 16)')
     p.add_argument('--end_epoch', type=int, default=None,
-                   help='train until this epoch, counted from the run\'s start (instead of --n_epoch more); elastic jobs keep it across restarts')
-    p.add_argument('-d', '--dataroot', default=None, help='MSLS train_val/ folder or any image folder (default: the embedded sample data)')
+                   help='train until this epoch, counted from the run\'s start (instead of --n_epoch more); '
+                        'elastic jobs keep it across restarts')
+    p.add_argument('-d', '--dataroot', default=None,
+                   help='MSLS train_val/ folder or any image folder (default: the embedded sample data)')
     p.add_argument('-log', '--logging', default='True', help='TensorBoard scalars under <run>/events (True/False)')
     p.add_argument('-prof', '--profile', default='False', help='torch.profiler traces of the first epoch (True/False)')
-    p.add_argument('-s3', '--s3_bucket', default=None, help='upload the slim checkpoint and sample grid to s3://bucket[/prefix]/<name>/')
-    p.add_argument('--preset', default='auto', help=f"auto, none or one of {', '.join(PRESETS)} (explicit -t values win)")
+    p.add_argument('-s3', '--s3_bucket', default=None,
+                   help='upload the slim checkpoint and sample grid to s3://bucket[/prefix]/<name>/')
+    p.add_argument('--preset', default='auto',
+                   help=f"auto, none or one of {', '.join(PRESETS)} (explicit -t values win)")
     p.add_argument('--seed', type=int, default=None, help='random seed (weights, noise, data order)')
     p.add_argument('--device', default='auto', help='auto, hpu, cuda, mps or cpu')
     p.add_argument('--progress', default='auto', help='tqdm progress bar: auto (on a terminal), True or False')
@@ -55,11 +64,13 @@ def train(a:argparse.Namespace):
     from msls_nb.monitor import log
     progress = sys.stderr.isatty() if a.progress == 'auto' else str2bool(a.progress, '--progress')
     logging, profile = str2bool(a.logging, '--logging'), str2bool(a.profile, '--profile')
-    train_cfg, model_cfg, note = make_configs(a.train_params, a.checkpoint_params, a.preset, a.device, a.dataroot, a.seed, a.s3_bucket)
+    train_cfg, model_cfg, note = make_configs(a.train_params, a.checkpoint_params, a.preset, a.device, a.dataroot,
+                                              a.seed, a.s3_bucket)
     log(note)
-    return start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device, progress=progress,
-                                        end_epoch=a.end_epoch)
+    return start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device,
+                                        progress=progress, end_epoch=a.end_epoch)
 
+# %% ../nbs/10_cli.ipynb #2c5298a8
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."
     prog = 'msls-train' if sys.argv and sys.argv[0].endswith('msls-train') else 'python -m msls_nb.run_dcgan'
@@ -72,13 +83,15 @@ if __name__ == '__main__': sys.exit(main())
 # %% ../nbs/10_cli.ipynb #1ac26b26
 def generate_parser() -> argparse.ArgumentParser:
     "The arguments of `msls-generate`."
-    p = UserArgumentParser(prog='msls-generate', description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
+    p = UserArgumentParser(prog='msls-generate',
+                           description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
     p.add_argument('checkpoint', help='slim or full checkpoint: a local path or s3://bucket/key')
     p.add_argument('-o', '--output', default=None,
                    help='.png: a grid; .gif or .mp4: a SLERP animation (default grid.png, or slerp.gif with --frames)')
     p.add_argument('--seed', type=int, default=0, help='seed of the latents (default 0)')
     p.add_argument('--count', type=int, default=16, help='images per grid or per frame (default 16)')
-    p.add_argument('--frames', type=int, default=None, help='animation frames per segment between keyframes (default 24)')
+    p.add_argument('--frames', type=int, default=None,
+                   help='animation frames per segment between keyframes (default 24)')
     p.add_argument('--keyframes', type=int, default=2, help='random grids the animation passes through (default 2)')
     p.add_argument('--loop', action='store_true', help='return to the first keyframe (a seamless loop)')
     p.add_argument('--fps', type=float, default=12.5, help='animation frames per second (default 12.5)')
@@ -108,9 +121,11 @@ def generate(a:argparse.Namespace) -> Path:
     frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow)
     if kind == '.gif': return save_gif(frames, a.output, fps=a.fps)
     out = save_mp4(frames, a.output, fps=a.fps)
-    if out is None: raise UserError(f"writing {a.output} needs imageio-ffmpeg; pip install imageio-ffmpeg, or write a .gif")
+    if out is None:
+        raise UserError(f"writing {a.output} needs imageio-ffmpeg; pip install imageio-ffmpeg, or write a .gif")
     return out
 
+# %% ../nbs/10_cli.ipynb #37d70bdf
 def generate_main(argv:list[str]|None=None) -> int:
     "Entry point of `msls-generate`."
     return run_command('msls-generate', lambda: print(generate(generate_parser().parse_args(argv))))
@@ -118,19 +133,25 @@ def generate_main(argv:list[str]|None=None) -> int:
 # %% ../nbs/10_cli.ipynb #59fcc668
 def data_parser() -> UserArgumentParser:
     "The `msls-data` parser: extract, counts, cache."
-    p = UserArgumentParser(prog='msls-data', description='Prepare MSLS for training: extract the downloaded zips, count images, build the packed cache.')
+    p = UserArgumentParser(prog='msls-data', description='Prepare MSLS for training: extract the downloaded zips, '
+                                                         'count images, build the packed cache.')
     sub = p.add_subparsers(dest='command', required=True)
     e = sub.add_parser('extract', help='unpack msls_<n>.zip batches into the data root (resumable)')
     e.add_argument('zips', nargs='+', help='zip files, or the folder holding them')
     e.add_argument('-d', '--dataroot', required=True, help='destination, e.g. /data/imgs/train_val')
     c = sub.add_parser('counts', help='images per city and subset')
-    c.add_argument('dataroot', nargs='?', default=None, help='MSLS train_val/ or any image folder (default: the sample data)')
+    c.add_argument('dataroot', nargs='?', default=None,
+                   help='MSLS train_val/ or any image folder (default: the sample data)')
     k = sub.add_parser('cache', help='build (or check) the packed uint8 cache for a training config')
-    k.add_argument('-d', '--dataroot', default=None, help='MSLS train_val/ or any image folder (default: the sample data)')
-    k.add_argument('-t', '--train_params', default=None, help='JSON object of TrainingConfig fields (img_size, crop, selection, ...)')
-    k.add_argument('--preset', default='auto', help=f"auto, none or one of {', '.join(PRESETS)}: the image size and networks to cache for")
+    k.add_argument('-d', '--dataroot', default=None,
+                   help='MSLS train_val/ or any image folder (default: the sample data)')
+    k.add_argument('-t', '--train_params', default=None,
+                   help='JSON object of TrainingConfig fields (img_size, crop, selection, ...)')
+    k.add_argument('--preset', default='auto',
+                   help=f"auto, none or one of {', '.join(PRESETS)}: the image size and networks to cache for")
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
-    k.add_argument('--verify', action='store_true', help='check every row against its checksum and decode damaged chunks again')
+    k.add_argument('--verify', action='store_true',
+                   help='check every row against its checksum and decode damaged chunks again')
     return p
 
 # %% ../nbs/10_cli.ipynb #53c726bd
@@ -141,7 +162,8 @@ def data_command(a:argparse.Namespace) -> int:
     if a.command == 'extract':
         reports = extract(a.zips[0] if len(a.zips) == 1 else a.zips, a.dataroot)
         for r in reports:
-            print(f"{r['zip']}: {r['status']} ({r['extracted']} extracted, {r['skipped']} already there)" + ''.join(f'\n  {c}' for c in r['corrupt']))
+            print(f"{r['zip']}: {r['status']} ({r['extracted']} extracted, {r['skipped']} already there)"
+                  + ''.join(f'\n  {c}' for c in r['corrupt']))
         return 0 if all(r['status'] == 'ok' for r in reports) else 1
     if a.command == 'counts': print(city_counts(resolve_data_root(a.dataroot))); return 0
     train_cfg, _, note = make_configs(a.train_params, None, a.preset, a.device, a.dataroot)
@@ -149,6 +171,7 @@ def data_command(a:argparse.Namespace) -> int:
     print(', '.join(f'{k}={v}' for k, v in (verify_cache(train_cfg) if a.verify else prepare_data(train_cfg)).items()))
     return 0
 
+# %% ../nbs/10_cli.ipynb #e9962d47
 def data_main(argv:list|None=None) -> int:
     "Entry point of `msls-data`."
     return run_command('msls-data', lambda: data_command(data_parser().parse_args(argv)))

@@ -38,10 +38,12 @@ class Camera:
         return [self(x0, Y, z0), self(x1, Y, z0), self(x1, Y, z1), self(x0, Y, z1)]
 
 # %% ../nbs/02_sample.ipynb #57759da8
-SKIES = {'day': ((95, 150, 215), (195, 218, 236)), 'dusk': ((55, 50, 105), (248, 152, 88)), 'night': ((5, 7, 20), (30, 34, 58))}
+SKIES = {'day': ((95, 150, 215), (195, 218, 236)), 'dusk': ((55, 50, 105), (248, 152, 88)),
+         'night': ((5, 7, 20), (30, 34, 58))}
 LIGHT = {'day': 1.0, 'dusk': 0.6, 'night': 0.22}
 SEASONS = ('summer', 'autumn', 'winter', 'spring')
-CANOPY = {'spring': [(120, 180, 80), (236, 170, 200), (140, 190, 90)], 'summer': [(50, 110, 45), (70, 130, 50), (40, 95, 40)],
+CANOPY = {'spring': [(120, 180, 80), (236, 170, 200), (140, 190, 90)],
+          'summer': [(50, 110, 45), (70, 130, 50), (40, 95, 40)],
           'autumn': [(200, 110, 30), (180, 60, 30), (220, 170, 40)], 'winter': []}
 LAMP, WINDOW_LIT, WINDOW = (255, 225, 150), (250, 210, 120), (62, 78, 98)
 
@@ -49,15 +51,18 @@ def shade(color, k:float) -> tuple:
     "`color` dimmed (or brightened) by the light factor `k`."
     return tuple(int(min(255, v * k)) for v in color)
 
+# %% ../nbs/02_sample.ipynb #f1dff032
 def sky(time_of_day:str, size:tuple, rng) -> Image.Image:
     "A vertical sky gradient for the time of day (stars at night, clouds by day)."
     W, H = size
     top, bottom = SKIES[time_of_day]
     g = np.linspace(0, 1, H)[:, None, None] ** 0.8
-    img = Image.fromarray((np.array(top) * (1 - g) + np.array(bottom) * g).astype(np.uint8)).resize((W, H), Image.NEAREST)
+    img = Image.fromarray((np.array(top) * (1 - g) + np.array(bottom) * g).astype(np.uint8))
+    img = img.resize((W, H), Image.NEAREST)
     d = ImageDraw.Draw(img)
     if time_of_day == 'night':
-        for x, y in zip(rng.integers(0, W, 70), rng.integers(0, H // 2, 70)): d.point((int(x), int(y)), fill=(210, 210, 220))
+        for x, y in zip(rng.integers(0, W, 70), rng.integers(0, H // 2, 70)):
+            d.point((int(x), int(y)), fill=(210, 210, 220))
     elif time_of_day == 'day':
         for _ in range(rng.integers(2, 6)):
             x, y, w = rng.uniform(0, W), rng.uniform(0, H * 0.3), rng.uniform(40, 140)
@@ -89,10 +94,12 @@ def _tree(d, cam, X, z, radius, colors, k, rng):
         if colors:
             ox, oy = rng.uniform(-0.5, 0.5, 2) * R
             c = colors[rng.integers(len(colors))]
-            d.ellipse([cx + ox - R * 0.7, cy + oy - R * 0.7, cx + ox + R * 0.7, cy + oy + R * 0.7], fill=shade(c, k * rng.uniform(0.8, 1.1)))
+            d.ellipse([cx + ox - R * 0.7, cy + oy - R * 0.7, cx + ox + R * 0.7, cy + oy + R * 0.7],
+                      fill=shade(c, k * rng.uniform(0.8, 1.1)))
         else:
             a = rng.uniform(-2.4, -0.7)
-            d.line([x0, y1, x0 + np.cos(a) * R, y1 + np.sin(a) * R], fill=shade((70, 55, 40), k), width=max(1, int(tw / 2)))
+            d.line([x0, y1, x0 + np.cos(a) * R, y1 + np.sin(a) * R], fill=shade((70, 55, 40), k),
+                   width=max(1, int(tw / 2)))
 
 def _car(d, cam, X, z, color, k, night):
     "A car seen from behind: body, cabin, wheels and tail lights."
@@ -105,7 +112,8 @@ def _car(d, cam, X, z, color, k, night):
         px, py = cam(wx, 0.3, z); d.ellipse([px - r, py - r, px + r, py + r * 0.3], fill=(15, 15, 15))
     q = cam.f * 0.15 / z
     for wx in (X - 0.75, X + 0.6):
-        px, py = cam(wx, 0.85, z); d.rectangle([px, py, px + q, py + q * 0.6], fill=(255, 40, 30) if night else (170, 30, 30))
+        px, py = cam(wx, 0.85, z)
+        d.rectangle([px, py, px + q, py + q * 0.6], fill=(255, 40, 30) if night else (170, 30, 30))
 
 def _lamp(d, cam, X, z, k, night):
     "A street lamp on the curb, lit after dark."
@@ -118,6 +126,41 @@ def _lamp(d, cam, X, z, k, night):
 
 # %% ../nbs/02_sample.ipynb #8e2eb36f
 DEFAULT_PALETTE = [(150, 80, 60), (190, 160, 120), (120, 120, 130), (210, 200, 170), (170, 110, 80)]
+
+def _draw_road(d, cam, size, road, side, far, shift, k, snow):
+    "The ground, the road with its kerb lines and dashed centre line, and the sidewalks (snowy in winter)."
+    W, H = size
+    d.rectangle([0, cam.vy, W, H], fill=shade((200, 200, 205) if snow else (95, 100, 90), k))
+    d.polygon(cam.ground(0, -road, road, 0.5, far), fill=shade((70, 70, 75), k))
+    for s in (-1, 1):
+        pavement = (215, 215, 222) if snow else (150, 145, 140)
+        d.polygon(cam.ground(0.15, s * road, s * (road + side), 0.5, far), fill=shade(pavement, k))
+        d.polygon(cam.ground(0, s * (road - 0.3), s * (road - 0.15), 1, far), fill=shade((230, 230, 230), k))
+    for z in np.arange(1 - shift % 9, far, 9.0):                       # dashed centre line
+        if z + 3 > 1: d.polygon(cam.ground(0, -0.08, 0.08, max(z, 1), z + 3), fill=shade((235, 235, 210), k))
+
+def _street_objects(d, cam, rng, road, side, far, shift, k, night, season, palette, heights) -> list:
+    "`(depth, draw)` of the facades, trees and lamps on both sides and of up to two cars, laid out with `rng`."
+    things = []
+    for s in (-1, 1):
+        X, z = s * (road + side + rng.uniform(0, 1)), -shift + rng.uniform(-10, 0)
+        while z < far:
+            w, h, c = rng.uniform(6, 18), rng.uniform(*heights), palette[rng.integers(len(palette))]
+            lit, kk = rng.random(32), k * (0.85 if s < 0 else 1.0)     # light falls from the right
+            things.append((z, lambda X=X, z=z, w=w, h=h, c=c, lit=lit, kk=kk:
+                              _facade(d, cam, X, z, z + w, h, c, kk, lit, night)))
+            z += w
+        for zt in np.arange(-shift % 12 + rng.uniform(0, 4), far * 0.6, rng.uniform(8, 16)):
+            r, tseed = rng.uniform(1.5, 2.5), int(rng.integers(1 << 30))
+            things.append((zt, lambda X=s * (road + 1.0), zt=zt, r=r, tseed=tseed:
+                               _tree(d, cam, X, zt, r, CANOPY[season], k, np.random.default_rng(tseed))))
+        for zl in np.arange(-shift % 25 + 6, far * 0.7, 25.0):
+            things.append((zl, lambda X=s * (road + 0.4), zl=zl: _lamp(d, cam, X, zl, k, night)))
+    for _ in range(rng.integers(0, 3)):
+        zc, xc, c = (rng.uniform(6, 45), rng.choice([-1, 1]) * rng.uniform(0.5, road - 1.2),
+                     tuple(int(v) for v in rng.integers(30, 230, 3)))
+        things.append((zc, lambda xc=xc, zc=zc, c=c: _car(d, cam, xc, zc, c, k, night)))
+    return things
 
 def render_street(seed:int,                 # lays out the street: same seed, same street
                   time_of_day:str='day',    # 'day', 'dusk' or 'night'
@@ -134,41 +177,28 @@ def render_street(seed:int,                 # lays out the street: same seed, sa
     cam = Camera(W * (0.42 if wide else 0.85), W / 2 + rng.uniform(-0.05, 0.05) * W, H * rng.uniform(0.40, 0.50))
     road, side, far, shift = rng.uniform(3.5, 6), rng.uniform(2, 3.5), 150.0, 3.0 * t
     img = sky(time_of_day, size, rng); d = ImageDraw.Draw(img)
-    snow = season == 'winter'
-    d.rectangle([0, cam.vy, W, H], fill=shade((200, 200, 205) if snow else (95, 100, 90), k))
-    d.polygon(cam.ground(0, -road, road, 0.5, far), fill=shade((70, 70, 75), k))
-    for s in (-1, 1):
-        d.polygon(cam.ground(0.15, s * road, s * (road + side), 0.5, far), fill=shade((215, 215, 222) if snow else (150, 145, 140), k))
-        d.polygon(cam.ground(0, s * (road - 0.3), s * (road - 0.15), 1, far), fill=shade((230, 230, 230), k))
-    for z in np.arange(1 - shift % 9, far, 9.0):                       # dashed centre line
-        if z + 3 > 1: d.polygon(cam.ground(0, -0.08, 0.08, max(z, 1), z + 3), fill=shade((235, 235, 210), k))
-    things = []                                                        # (depth, draw) for far-to-near drawing
-    for s in (-1, 1):
-        X, z = s * (road + side + rng.uniform(0, 1)), -shift + rng.uniform(-10, 0)
-        while z < far:
-            w, h, c = rng.uniform(6, 18), rng.uniform(*heights), palette[rng.integers(len(palette))]
-            lit, kk = rng.random(32), k * (0.85 if s < 0 else 1.0)     # light falls from the right
-            things.append((z, lambda X=X, z=z, w=w, h=h, c=c, lit=lit, kk=kk: _facade(d, cam, X, z, z + w, h, c, kk, lit, night)))
-            z += w
-        for zt in np.arange(-shift % 12 + rng.uniform(0, 4), far * 0.6, rng.uniform(8, 16)):
-            r, tseed = rng.uniform(1.5, 2.5), int(rng.integers(1 << 30))
-            things.append((zt, lambda X=s * (road + 1.0), zt=zt, r=r, tseed=tseed: _tree(d, cam, X, zt, r, CANOPY[season], k, np.random.default_rng(tseed))))
-        for zl in np.arange(-shift % 25 + 6, far * 0.7, 25.0):
-            things.append((zl, lambda X=s * (road + 0.4), zl=zl: _lamp(d, cam, X, zl, k, night)))
-    for _ in range(rng.integers(0, 3)):
-        zc, xc, c = rng.uniform(6, 45), rng.choice([-1, 1]) * rng.uniform(0.5, road - 1.2), tuple(int(v) for v in rng.integers(30, 230, 3))
-        things.append((zc, lambda xc=xc, zc=zc, c=c: _car(d, cam, xc, zc, c, k, night)))
-    for _, draw in sorted(things, key=lambda o: -o[0]): draw()
+    _draw_road(d, cam, size, road, side, far, shift, k, snow=season == 'winter')
+    things = _street_objects(d, cam, rng, road, side, far, shift, k, night, season, palette, heights)
+    for _, draw in sorted(things, key=lambda o: -o[0]): draw()   # far to near: the painter's algorithm
     return img.filter(ImageFilter.SMOOTH)
 
 # %% ../nbs/02_sample.ipynb #5142d7eb
 SAMPLE_CITIES = {
-    'amsterdam': dict(lat=52.370, lon=4.895, palette=[(140, 70, 50), (120, 60, 45), (170, 100, 70), (90, 55, 45), (200, 190, 170)], heights=(9, 16)),
-    'melbourne': dict(lat=-37.814, lon=144.963, palette=[(205, 180, 140), (150, 160, 170), (180, 170, 160), (110, 130, 150), (220, 210, 195)], heights=(8, 40)),
-    'tokyo':     dict(lat=35.690, lon=139.700, palette=[(200, 200, 195), (160, 160, 165), (220, 215, 205), (120, 125, 130), (190, 180, 170)], heights=(10, 35)),
-    'helsinki':  dict(lat=60.170, lon=24.940, palette=[(225, 200, 120), (210, 170, 110), (235, 230, 215), (160, 190, 180), (200, 150, 120)], heights=(12, 22)),
+    'amsterdam': dict(lat=52.370, lon=4.895,
+                      palette=[(140, 70, 50), (120, 60, 45), (170, 100, 70), (90, 55, 45), (200, 190, 170)],
+                      heights=(9, 16)),
+    'melbourne': dict(lat=-37.814, lon=144.963,
+                      palette=[(205, 180, 140), (150, 160, 170), (180, 170, 160), (110, 130, 150), (220, 210, 195)],
+                      heights=(8, 40)),
+    'tokyo':     dict(lat=35.690, lon=139.700,
+                      palette=[(200, 200, 195), (160, 160, 165), (220, 215, 205), (120, 125, 130), (190, 180, 170)],
+                      heights=(10, 35)),
+    'helsinki':  dict(lat=60.170, lon=24.940,
+                      palette=[(225, 200, 120), (210, 170, 110), (235, 230, 215), (160, 190, 180), (200, 150, 120)],
+                      heights=(12, 22)),
 }
-POSTPROCESSED_COLUMNS = ['', 'key', 'lat', 'lon', 'ca', 'captured_at', 'night', 'control_panel', 'view_direction', 'unique_cluster']
+POSTPROCESSED_COLUMNS = ['', 'key', 'lat', 'lon', 'ca', 'captured_at', 'night', 'control_panel', 'view_direction',
+                         'unique_cluster']
 RAW_COLUMNS = ['', 'key', 'lon', 'lat', 'ca', 'captured_at', 'pano']
 SEQ_COLUMNS = ['', 'key', 'sequence_key', 'frame_number']
 TIMES = ('day', 'night', 'dusk', 'day', 'day', 'night')   # time of day of a subset's sequences, in turn
@@ -178,6 +208,7 @@ def mapillary_key(rng) -> str:
     "A random 22-character image key like MSLS's."
     return ''.join(rng.choice(_KEY_CHARS, 22))
 
+# %% ../nbs/02_sample.ipynb #7a89d79f
 def _write_csv(path:Path, columns:list, rows:list):
     with open(path, 'w', newline='') as f:
         w = csv.writer(f); w.writerow(columns)
@@ -196,13 +227,16 @@ def write_subset(folder:Path,        # <city>/<subset> folder to fill
         tod, season = TIMES[s % len(TIMES)], SEASONS[(city_index + s) % len(SEASONS)]
         pano, scene = subset_index == 1 and s % 3 == 2, int(rng.integers(1 << 31))
         seq_key, ca = mapillary_key(rng), float(rng.uniform(0, 360))
-        lat0, lon0, t0 = spec['lat'] + rng.uniform(-0.02, 0.02), spec['lon'] + rng.uniform(-0.02, 0.02), int(rng.integers(1451606400, 1567296000)) * 1000
+        lat0, lon0, t0 = (spec['lat'] + rng.uniform(-0.02, 0.02), spec['lon'] + rng.uniform(-0.02, 0.02),
+                          int(rng.integers(1451606400, 1567296000)) * 1000)
         for i in range(min(frames_per_sequence, n - s * frames_per_sequence)):
             key = mapillary_key(rng)
-            img = render_street(scene, tod, season, t=i, wide=pano, size=size, palette=spec['palette'], heights=spec['heights'])
+            img = render_street(scene, tod, season, t=i, wide=pano, size=size, palette=spec['palette'],
+                                heights=spec['heights'])
             img.save(folder / 'images' / f'{key}.jpg', quality=quality)
             lat, lon = lat0 + 3e-5 * i * np.cos(np.radians(ca)), lon0 + 3e-5 * i * np.sin(np.radians(ca))
-            post.append([key, f'{lat:.6f}', f'{lon:.6f}', f'{ca:.2f}', t0 + 1000 * i, tod == 'night', False, 'Forward', s])
+            post.append([key, f'{lat:.6f}', f'{lon:.6f}', f'{ca:.2f}', t0 + 1000 * i, tod == 'night', False, 'Forward',
+                         s])
             raw.append([key, f'{lon:.6f}', f'{lat:.6f}', f'{ca:.2f}', t0 + 1000 * i, pano])
             seq.append([key, seq_key, i])
     _write_csv(folder / 'postprocessed.csv', POSTPROCESSED_COLUMNS, post)
@@ -210,6 +244,7 @@ def write_subset(folder:Path,        # <city>/<subset> folder to fill
     _write_csv(folder / 'seq_info.csv', SEQ_COLUMNS, seq)
     return n
 
+# %% ../nbs/02_sample.ipynb #9465bc0b
 def make_sample_dataset(dest:str|Path,            # folder that will hold train_val/
                         cities:list|None=None,    # city names; None: all of `SAMPLE_CITIES`
                         n_query:int=24,           # query images per city
@@ -233,6 +268,7 @@ def build_once(final:Path, make) -> Path:
     with atomic_path(final, folder=True) as tmp: make(tmp)   # another process finished first: theirs is kept
     return final
 
+# %% ../nbs/02_sample.ipynb #7d768d18
 def sample_data_root(seed:int=0, cache_dir:str|Path|None=None) -> Path:
     "The `train_val` folder of the embedded sample dataset, generated once under the cache folder."
     final = default_cache_dir(cache_dir) / f'sample-v{SAMPLE_VERSION}-seed{seed}'

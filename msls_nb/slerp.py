@@ -23,16 +23,19 @@ def latents(n:int,      # how many latent vectors
     "A reproducible (n, nz) batch of standard normal latents (CPU)."
     return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed))
 
+# %% ../nbs/07_slerp.ipynb #4ab0a97d
 def grid_cols(n:int) -> int:
     "Columns of a near-square grid of `n` images."
     return math.ceil(math.sqrt(n))
 
+# %% ../nbs/07_slerp.ipynb #62adb648
 @torch.inference_mode()
 def generate(G:nn.Module, z:torch.Tensor, batch_size:int=64) -> torch.Tensor:
-    "Images (N, C, H, W) in [-1, 1] on the CPU for latents (N, nz) or (N, nz, 1, 1), `batch_size` at a time on G's device."
+    "Images (N, C, H, W) in [-1, 1], on the CPU, of latents (N, nz[, 1, 1]), `batch_size` at a time on G's device."
     device = next(G.parameters()).device
     return torch.cat([G(zb.to(device)).float().cpu() for zb in z.split(batch_size)])
 
+# %% ../nbs/07_slerp.ipynb #3498d4c9
 def sample_grid(G:nn.Module, n:int=16, seed:int=0, nrow:int|None=None) -> torch.Tensor:
     "A uint8 (C, H, W) grid of `n` samples of G for `seed` (`nrow` per row; default near-square)."
     return make_image_grid(generate(G, latents(n, G.nz, seed)), nrow=nrow or grid_cols(n))
@@ -44,10 +47,12 @@ def slerp(t,                  # a number, or a tensor with one value per row
           eps:float=1e-6      # sin ω (or a norm) below this: interpolate linearly
          ) -> torch.Tensor:
     "Spherical interpolation of each row from `z0` (t=0) to `z1` (t=1); linear where a pair is (anti)parallel or zero."
-    if z0.shape != z1.shape: raise ValueError(f"slerp needs z0 and z1 of the same shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    if z0.shape != z1.shape:
+        raise ValueError(f"slerp needs z0 and z1 of the same shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
     a, b = z0.reshape(len(z0), -1).double(), z1.reshape(len(z1), -1).double()
     t = torch.as_tensor(t, dtype=torch.float64, device=a.device)
-    if t.numel() not in (1, len(a)): raise ValueError(f"t must be a number or one value per row ({len(a)}), got shape {tuple(t.shape)}")
+    if t.numel() not in (1, len(a)):
+        raise ValueError(f"t must be a number or one value per row ({len(a)}), got shape {tuple(t.shape)}")
     t = t.reshape(-1, 1)
     na, nb = a.norm(dim=1, keepdim=True), b.norm(dim=1, keepdim=True)
     ua, ub = a / na.clamp_min(1e-300), b / nb.clamp_min(1e-300)
@@ -59,6 +64,7 @@ def slerp(t,                  # a number, or a tensor with one value per row
     w1 = torch.where(linear, t, torch.sin(t * omega) / so)
     return (w0 * a + w1 * b).to(z0.dtype).reshape(z0.shape)
 
+# %% ../nbs/07_slerp.ipynb #c9be2fc0
 def slerp_noise_vect(val, Z_0:torch.Tensor, Z_1:torch.Tensor) -> torch.Tensor:
     "`slerp(val, Z_0, Z_1)` under the original msls package's name."
     return slerp(val, Z_0, Z_1)
@@ -79,6 +85,7 @@ def latent_path(keyframes,            # (K, B, nz[, 1, 1]) tensor or a list of K
     frames = slerp(t.reshape(-1), grow(starts), grow(ends)).reshape(S * n_frames, *rest)
     return frames if loop else torch.cat([frames, k[-1:]])
 
+# %% ../nbs/07_slerp.ipynb #7de9470e
 def render_frames(G:nn.Module, frames:torch.Tensor, # (F, B, nz[, 1, 1]) latents, e.g. from `latent_path`
                   nrow:int|None=None,               # images per grid row; default near-square
                   batch_size:int=64                 # images per generator call (whole frames, at least one)
@@ -110,6 +117,7 @@ def sequence_gif_path(model_cfg:ModelCheckpointConfig, epoch:int|None=None, seed
         name = '_'.join([model_cfg.name] + [f'{k}{v}' for k, v in known.items() if v is not None]) + '-sequence'
     return Path(model_cfg.videos_dir) / f'{name}.gif'
 
+# %% ../nbs/07_slerp.ipynb #eb59a9bd
 def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF goes to its videos/ folder
                            G:nn.Module,                     # the generator, in eval mode
                            n_frames:int=10,                 # frames from the first latents to the second, both included
@@ -122,7 +130,8 @@ def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF g
                            name:str|None=None               # the file name without .gif (see `sequence_gif_path`)
                           ) -> Path:
     "Write a SLERP GIF between two random latent grids to the run's videos/ folder; returns its path."
-    if Z_size != G.nz: raise UserError(f"Z_size={Z_size} but the generator takes latents of size nz={G.nz}; pass Z_size={G.nz}")
+    if Z_size != G.nz:
+        raise UserError(f"Z_size={Z_size} but the generator takes latents of size nz={G.nz}; pass Z_size={G.nz}")
     if n_frames < 2: raise UserError(f"n_frames must be at least 2 (the two ends), got {n_frames}")
     rng = torch.Generator().manual_seed(seed) if seed is not None else None
     keyframes = torch.randn(2, num_rows ** 2, Z_size, generator=rng)

@@ -27,6 +27,7 @@ def d_loss(kind:str, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> torc
     return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
+# %% ../nbs/05b_step.ipynb #700114fb
 def g_loss(kind:str, fake_logits:torch.Tensor) -> torch.Tensor:
     "The generator's loss on D's logits for its fakes."
     if kind == 'hinge': return -fake_logits.mean()
@@ -34,7 +35,8 @@ def g_loss(kind:str, fake_logits:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/05b_step.ipynb #405bab0d
 def r1_penalty(real_logits:torch.Tensor, real:torch.Tensor, gamma:float) -> torch.Tensor:
-    "`gamma/2 * E_i ||d sum(D(real)) / d real_i||^2`, differentiable in D's weights (`real` must require grad before D ran)."
+    "`gamma/2 * E_i ||d sum(D(real)) / d real_i||^2`, differentiable in D's weights."
+    # `real` must require grad before D ran on it
     g, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return 0.5 * gamma * g.float().square().flatten(1).sum(1).mean()
 
@@ -45,9 +47,10 @@ def ema_beta(images_seen:int, batch_images:int, ema_kimg:float, ema_rampup:float
     if ema_rampup > 0: ema_nimg = min(ema_nimg, images_seen * ema_rampup)
     return 0.5 ** (batch_images / max(ema_nimg, 1e-8))
 
+# %% ../nbs/05b_step.ipynb #f5584472
 @torch.no_grad()
 def update_ema(G_ema:torch.nn.Module, G:torch.nn.Module, beta:float):
-    "Move `G_ema`'s weights towards `G`'s (`w_ema = beta*w_ema + (1-beta)*w`) and copy its buffers, in a few fused kernels."
+    "Move `G_ema`'s weights towards `G`'s (`w_ema = beta*w_ema + (1-beta)*w`) and copy its buffers, in fused kernels."
     torch._foreach_lerp_(list(G_ema.parameters()), [p.detach() for p in unwrap(G).parameters()], 1 - beta)
     torch._foreach_copy_(list(G_ema.buffers()), list(unwrap(G).buffers()))
 
@@ -85,25 +88,30 @@ def _compile(module, enabled:bool, backend='inductor'):
 def _recipe_parts(cfg:TrainingConfig, G:torch.nn.Module, batch_images:int, state:RunState) -> dict:
     "The EMA generator, the augmentation and the step settings of the recipe (continued from `state`)."
     G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_kimg > 0 else None
-    augment = AdaptiveAugment(cfg.augment, cfg.augment_p, cfg.ada_target or None, cfg.ada_kimg, batch_images) if cfg.augment else None
+    augment = (AdaptiveAugment(cfg.augment, cfg.augment_p, cfg.ada_target or None, cfg.ada_kimg, batch_images)
+               if cfg.augment else None)
     if augment is not None and 'augment' in state.loop: augment.load_state_dict(state.loop['augment'])
-    return dict(G_ema=G_ema, augment=augment, loss=cfg.loss, r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every, ema_kimg=cfg.ema_kimg,
-                ema_rampup=cfg.ema_rampup, batch_images=batch_images, step=state.global_step)
+    return dict(G_ema=G_ema, augment=augment, loss=cfg.loss, r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every,
+                ema_kimg=cfg.ema_kimg, ema_rampup=cfg.ema_rampup, batch_images=batch_images, step=state.global_step)
 
 def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_images:int|None=None) -> GAN:
     "G, D, their optimisers and the recipe's parts on `acc`'s device: DCGAN init for a new run, restored from `ckpt`."
     G, D = Generator.from_config(cfg).apply(weights_init), Discriminator.from_config(cfg).apply(weights_init)
     G, D = acc.prepare(G), acc.prepare(D)
     args = dict(betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-    G_optim, D_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args), acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
+    G_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args)
+    D_optim = acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
-    parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * (dist.get_world_size() if dist.is_initialized() else 1), state)
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * world, state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
     D_ddp = Dc
-    if dist.is_initialized(): Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
+    if dist.is_initialized():
+        Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
     gan = GAN(Gc, D_ddp, Dc, G_optim, D_optim, cfg.compile, **parts)
-    if cfg.compile and not compiled_steps_work(gan, cfg, acc): return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images)
+    if cfg.compile and not compiled_steps_work(gan, cfg, acc):
+        return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images)
     return gan
 
 # %% ../nbs/05b_step.ipynb #a03cd8a4
@@ -118,7 +126,7 @@ def _backward_step(loss, optim, acc:Accelerator, scaler):
 
 # %% ../nbs/05b_step.ipynb #c730f79f
 def _augment_pair(gan:GAN, real:torch.Tensor, fake:torch.Tensor) -> tuple:
-    "The real and the fake batch as D sees them: augmented independently, in one pass over both (half the kernel launches)."
+    "The real and the fake batch as D sees them: augmented independently, in one pass over both (half the launches)."
     if gan.augment is None: return real, fake
     both = gan.augment(torch.cat([real, fake.to(real.dtype)]))
     return both[:len(real)], both[len(real):]
@@ -126,7 +134,8 @@ def _augment_pair(gan:GAN, real:torch.Tensor, fake:torch.Tensor) -> tuple:
 def _metrics(gan:GAN, loss_D, loss_G, out_real, out_fake, out_G, r1) -> dict[str, torch.Tensor]:
     "The step's metrics by name, as device tensors (the recipe's own only where it has them)."
     p = lambda logits: torch.sigmoid(logits.detach()).mean()
-    m = {'Loss_D': loss_D.detach(), 'Loss_G': loss_G.detach(), 'D(x)': p(out_real), 'D(G(z))_1': p(out_fake), 'D(G(z))_2': p(out_G)}
+    m = {'Loss_D': loss_D.detach(), 'Loss_G': loss_G.detach(),
+         'D(x)': p(out_real), 'D(G(z))_1': p(out_fake), 'D(G(z))_2': p(out_G)}
     if gan.r1_gamma > 0: m['R1'] = r1.detach() if r1 is not None else torch.full((), float('nan'), device=loss_D.device)
     if gan.augment is not None and gan.augment.adaptive: m['augment_p'] = gan.augment.p.float()
     return m
@@ -155,23 +164,26 @@ def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator, scaler=None) -> dict
     gan.D_plain.requires_grad_(True)
     if scaler: scaler.update()
     if gan.G_ema is not None:
-        update_ema(gan.G_ema, gan.G, ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup))
+        beta = ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup)
+        update_ema(gan.G_ema, gan.G, beta)
     gan.step += 1
     return _metrics(gan, loss_D, loss_G, out_real, out_fake, out_G, r1)
 
 # %% ../nbs/05b_step.ipynb #9450d85b
 def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -> bool:
     "Run `n` steps of `gan` on a synthetic batch, then restore its state; False (and one warning line) where they fail."
-    mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim, **({'G_ema': gan.G_ema} if gan.G_ema else {}))
+    mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim,
+                **({'G_ema': gan.G_ema} if gan.G_ema else {}))
     saved = {k: copy.deepcopy(m.state_dict()) for k, m in mods.items()}
     extra = (gan.augment.state_dict() if gan.augment else None, gan.step, acc.rng_state())
     try:
-        real = acc.in_memory_format(torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1)
+        real = torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1
+        real = acc.in_memory_format(real)
         for _ in range(n): dcgan_step(gan, real, acc, acc.grad_scaler())
         return True
     except Exception as e:
-        log(f'warning: torch.compile failed on this model and device ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); '
-            'training eagerly')
+        log(f'warning: torch.compile failed on this model and device '
+            f'({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); training eagerly')
         return False
     finally:
         for k, m in mods.items(): m.load_state_dict(saved[k])

@@ -8,16 +8,17 @@ import contextlib, json, os, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
-from .config import TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset, in_sagemaker_job
+from .config import (TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset,
+                            in_sagemaker_job)
 from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
 from .models import count_parameters, calibrate_batchnorm
-from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock, remove_leftovers,
-                           StorageError)
+from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
+                           remove_leftovers, StorageError)
 from .data import TrainData, make_train_data, prepare_data
-from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config, list_checkpoints,
-                                save_slim_checkpoint, prune_full_checkpoints, unwrap)
-from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog, TrainingInterrupted,
-                             StopSignal, make_profiler, tensorboard_writer)
+from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
+                                list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
+from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog,
+                             TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer)
 from .step import GAN, build_gan, dcgan_step
 
 # %% auto #0
@@ -33,7 +34,8 @@ def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]
     if preset != 'auto': return preset, f'preset {preset}'
     kind = detect_kind(device)
     chosen = auto_preset(kind)
-    why = 'no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu' else f'{kind} found'
+    why = ('no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu'
+           else f'{kind} found')
     return chosen, f'preset auto -> {chosen} ({why})'
 
 # %% ../nbs/06_train.ipynb #abc7a6e3
@@ -44,7 +46,8 @@ def make_configs(train_params=None,        # JSON string/dict of TrainingConfig 
     "Strictly built `(train_cfg, model_cfg, note)` from CLI-style parameters."
     given = lambda d: {k: v for k, v in d.items() if v is not None}
     name, note = resolve_preset(preset, device)
-    train_cfg = make_train_config(given(TrainingConfig.parse(train_params)), name, **given(dict(data_root=dataroot, seed=seed)))
+    train_cfg = make_train_config(given(TrainingConfig.parse(train_params)), name,
+                                  **given(dict(data_root=dataroot, seed=seed)))
     mparams = given({**ModelCheckpointConfig.parse(checkpoint_params), 's3_bucket': s3_bucket or None})
     return train_cfg, ModelCheckpointConfig.from_dict(mparams), note
 
@@ -54,10 +57,12 @@ def parse_s_epoch(s_epoch) -> int:
     if str(s_epoch).strip().lower() == 'auto': return -1
     try: v = int(str(s_epoch).strip())
     except ValueError:
-        raise UserError(f"s_epoch must be an epoch number, 0 for a new run, or -1/auto for the newest checkpoint; got {s_epoch!r}") from None
+        raise UserError("s_epoch must be an epoch number, 0 for a new run, or -1/auto for the newest checkpoint; "
+                        f"got {s_epoch!r}") from None
     if v < -1: raise UserError(f"s_epoch must be >= -1 (0: new run, -1: the newest checkpoint), got {v}")
     return v
 
+# %% ../nbs/06_train.ipynb #133f183f
 def check_n_epoch(n_epoch) -> int:
     "`n_epoch` as a positive int, or a one-line `UserError`."
     if isinstance(n_epoch, bool) or not isinstance(n_epoch, int) or n_epoch < 1:
@@ -66,41 +71,46 @@ def check_n_epoch(n_epoch) -> int:
 
 # %% ../nbs/06_train.ipynb #33ff04ad
 def restarted_by_torchrun() -> bool:
-    "True in workers that torchrun started again after a failure (`TORCHELASTIC_RESTART_COUNT` misses some: see `elastic_round`)."
+    "True in workers that torchrun started again after a failure."
+    # `TORCHELASTIC_RESTART_COUNT` misses some restarts: see `elastic_round`
     return elastic_round() > 1 or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
 
+# %% ../nbs/06_train.ipynb #47fa0822
 def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
     "The checkpoint to resume from, or None for a new run."
     s_epoch, found = parse_s_epoch(s_epoch), list_checkpoints(model_cfg.run_dir)
     if s_epoch == 0 and (in_sagemaker_job() or restarted_by_torchrun()): s_epoch = -1
     if s_epoch == -1: return found[max(found)] if found else None
     if s_epoch == 0:
-        if found: raise UserError(f"{model_cfg.run_dir} already holds checkpoints up to epoch {max(found)}; resume with s_epoch "
-                                  f"{max(found)} (or -1 for the newest), or choose a new run name")
+        if found: raise UserError(f"{model_cfg.run_dir} already holds checkpoints up to epoch {max(found)}; "
+                                  f"resume with s_epoch {max(found)} (or -1 for the newest), or choose a new run name")
         return None
     if s_epoch not in found:
         has = f"it has epochs {', '.join(map(str, found))}" if found else 'it has no checkpoints'
-        raise UserError(f"no checkpoint_{s_epoch}.pt in {model_cfg.run_dir} ({has}); pass one of those as s_epoch, -1 for the newest, "
-                        "or 0 for a new run")
+        raise UserError(f"no checkpoint_{s_epoch}.pt in {model_cfg.run_dir} ({has}); pass one of those as s_epoch, "
+                        "-1 for the newest, or 0 for a new run")
     return found[s_epoch]
 
 # %% ../nbs/06_train.ipynb #1e302f91
-MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
-
 def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
-    "`train_cfg` with the training recipe the checkpoint was trained with: a run keeps its recipe (the classic one for old runs)."
+    "`train_cfg` with the recipe its checkpoint was trained with: a run keeps its recipe (old runs: the classic one)."
     theirs = checkpoint_train_config(ckpt).recipe_fields()
     if theirs != train_cfg.recipe_fields():
-        log(f"note: the run continues with the recipe it was trained with: {', '.join(f'{k}={v}' for k, v in theirs.items())}")
+        log("note: the run continues with the recipe it was trained with: "
+            f"{', '.join(f'{k}={v}' for k, v in theirs.items())}")
     return train_cfg.replace(**theirs)
 
+# %% ../nbs/06_train.ipynb #072444b3
+MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
+
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
-    "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings, listing the differences."
+    "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings (listing them)."
     check_full_checkpoint(ckpt, path)
     diff = cfg.diff(checkpoint_train_config(ckpt), MUST_MATCH)
     if diff:
         listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
-        raise UserError(f"{path} does not match the requested config ({listed}); pass the same train_params to resume, or start a new run name")
+        raise UserError(f"{path} does not match the requested config ({listed}); "
+                        "pass the same train_params to resume, or start a new run name")
 
 # %% ../nbs/06_train.ipynb #3c2a1591
 def _usable(path:Path) -> tuple[dict | None, str]:
@@ -122,9 +132,11 @@ def load_resume_checkpoint(model_cfg:ModelCheckpointConfig, s_epoch) -> tuple[Pa
         ckpt, why = _usable(found[e])
         if ckpt is not None: return found[e], ckpt
         if newest: log(f'warning: skipping {found[e].name}: {why}')
-    if newest: raise UserError(f"no checkpoint in {model_cfg.run_dir} can resume the run; start a new run (s_epoch 0) or choose another run name")
+    if newest: raise UserError(f"no checkpoint in {model_cfg.run_dir} can resume the run; "
+                               "start a new run (s_epoch 0) or choose another run name")
     good = next((e for e in sorted(found, reverse=True) if e != asked and _usable(found[e])[0] is not None), None)
-    fix = f'resume from the newest good one with s_epoch {good}' if good else 'start a new run (s_epoch 0) or choose another run name'
+    fix = (f'resume from the newest good one with s_epoch {good}' if good
+           else 'start a new run (s_epoch 0) or choose another run name')
     raise UserError(f'{why}; {fix}')
 
 # %% ../nbs/06_train.ipynb #89fe3fa8
@@ -150,13 +162,14 @@ class Run:
 # %% ../nbs/06_train.ipynb #4177d038
 @contextlib.contextmanager
 def claim_run_folder(model_cfg:ModelCheckpointConfig):
-    "Rank 0 holds the run folder's lock for the block and removes leftovers of killed writers; every rank fails if it cannot."
+    "Rank 0 holds the run folder's lock while open and removes killed writers' leftovers; all ranks fail if it cannot."
     with contextlib.ExitStack() as held:
         def claim():
             held.enter_context(exclusive_lock(model_cfg.lock_path, f'run folder {model_cfg.run_dir}'))
             gone = remove_leftovers(model_cfg.run_dir, all_dead=True)   # only the lock holder writes here
             gone += [p for d in (model_cfg.figures_dir, model_cfg.videos_dir) for p in remove_leftovers(d)]
-            if gone: log(f"removed {len(gone)} temporary file(s) of an interrupted save: {', '.join(p.name for p in gone)}")
+            if gone: log(f"removed {len(gone)} temporary file(s) of an interrupted save: "
+                         f"{', '.join(p.name for p in gone)}")
         run_on_main(claim)
         yield
 
@@ -168,9 +181,12 @@ def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int,
         plan = json.loads(model_cfg.plan_path.read_text())
         if plan.get('torchelastic_run_id') == run_id: return plan['end_epoch']
     end = end_epoch if end_epoch is not None else state.epoch + n_epoch
-    if end <= state.epoch: raise UserError(f"end_epoch {end} is not after epoch {state.epoch}, where the run resumes; ask for a later epoch")
+    if end <= state.epoch:
+        raise UserError(f"end_epoch {end} is not after epoch {state.epoch}, where the run resumes; "
+                        "ask for a later epoch")
     def record():
-        with atomic_path(model_cfg.plan_path) as tmp: tmp.write_text(json.dumps(dict(end_epoch=end, torchelastic_run_id=run_id)))
+        with atomic_path(model_cfg.plan_path) as tmp:
+            tmp.write_text(json.dumps(dict(end_epoch=end, torchelastic_run_id=run_id)))
     run_on_main(record)
     return end
 
@@ -179,6 +195,7 @@ def fixed_noise(nz:int, seed:int, n:int=64) -> torch.Tensor:
     "The run's fixed latent batch (the same on every machine for a seed)."
     return torch.randn(n, nz, 1, 1, generator=torch.Generator().manual_seed(seed))
 
+# %% ../nbs/06_train.ipynb #00cf69e3
 def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
     "This rank's training data; the packed cache is prepared once per node first."
     if local_rank() == 0: prepare_data(cfg)   # the packed cache lives on each node's local disk
@@ -195,25 +212,29 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     "Phase 1: the resume point and its state, the last epoch, the data and the networks."
     path, ckpt = load_resume_checkpoint(model_cfg, s_epoch)
     if ckpt is not None: check_resumable(ckpt, train_cfg, path); train_cfg = continue_recipe(train_cfg, ckpt)
-    state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState(noise=fixed_noise(train_cfg.nz, train_cfg.seed))
+    state = (RunState.from_checkpoint(ckpt) if ckpt is not None
+             else RunState(noise=fixed_noise(train_cfg.nz, train_cfg.seed)))
     end = plan_end_epoch(model_cfg, state, n_epoch, end_epoch)
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
-    return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None, acc.grad_scaler())
+    return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None,
+               acc.grad_scaler())
 
 # %% ../nbs/06_train.ipynb #324bcdaa
 def run_summary(run:Run) -> dict:
     "Every choice the run made, for the log and the notebook."
     c, G, D = run.train_cfg, unwrap(run.gan.G), unwrap(run.gan.D)
-    return dict(**run.acc.describe(), **c.recipe_fields(), world_size=world_size(), compiled=run.gan.compiled, G_params=count_parameters(G),
-                D_params=count_parameters(D), batch_size=c.batch_size, img_size=c.img_size, epochs=f'{run.first_epoch}..{run.end_epoch}',
+    return dict(**run.acc.describe(), **c.recipe_fields(), world_size=world_size(), compiled=run.gan.compiled,
+                G_params=count_parameters(G), D_params=count_parameters(D), batch_size=c.batch_size,
+                img_size=c.img_size, epochs=f'{run.first_epoch}..{run.end_epoch}',
                 batches_per_epoch=run.data.batches_per_epoch, run_dir=str(run.model_cfg.run_dir),
                 **{f'data_{k}': v for k, v in run.data.describe().items()})
 
 # %% ../nbs/06_train.ipynb #7ea71117
 def epoch_seed(seed:int, epoch:int, rank:int) -> int: return (seed * 1_000_003 + epoch * 1_009 + rank) % 2**63
 
+# %% ../nbs/06_train.ipynb #b4c17bed
 def _gather_rng_states(acc:Accelerator) -> list:
     "Every rank's random generator states, in rank order (on every rank)."
     states = [acc.rng_state()]
@@ -231,13 +252,13 @@ def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog):
     raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
                               f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1")
 
-# %% ../nbs/06_train.ipynb #71786ca1
 def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lambda: None):
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
     st, n = run.state, run.data.batches_per_epoch
     run.acc.manual_seed(epoch_seed(run.train_cfg.seed, epoch, rank()))
     rng = st.loop.pop('rng', None)
-    if st.step and rng is not None and len(rng) == world_size(): run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
+    if st.step and rng is not None and len(rng) == world_size():
+        run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
     start, st.step = st.step, 0
     for i, real in enumerate(run.data.batches(epoch, start), start=start + 1):
         metrics = dcgan_step(run.gan, real, run.acc, run.scaler)
@@ -253,7 +274,8 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
 def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -> torch.Tensor:
     "A uint8 grid of the generator's images for the fixed noise, as training sees them (BatchNorm on batch statistics)."
     G = unwrap(G)
-    state = {**dict(G.named_parameters()), **{k: v.clone() for k, v in G.named_buffers()}}   # running statistics stay untouched
+    # the running statistics stay untouched
+    state = {**dict(G.named_parameters()), **{k: v.clone() for k, v in G.named_buffers()}}
     with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
@@ -269,21 +291,24 @@ def _write_checkpoints(run:Run, partial:bool) -> Path:
     if not partial: st.img_list.append(render_fixed_noise(g.G_sample, st.noise, run.acc))
     if g.augment is not None: st.loop['augment'] = g.augment.state_dict()
     try:
-        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc, g.G_ema), mc.checkpoint_path(st.file_epoch))
+        path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc, g.G_ema),
+                           mc.checkpoint_path(st.file_epoch))
         if partial: return path
         save_png(st.img_list[-1], mc.figures_dir / f'samples_epoch_{st.epoch}.png')
         save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G_sample, run.train_cfg, st.noise)
     except StorageError as e:
         newest = path or run.checkpoint
         kept = f'the newest complete checkpoint is {newest}' if newest else 'no complete checkpoint was written yet'
-        raise StorageError(e.path, e.reason, f'{kept}; free space (or fix the folder), then resume with s_epoch -1') from None
+        raise StorageError(e.path, e.reason,
+                           f'{kept}; free space (or fix the folder), then resume with s_epoch -1') from None
     prune_full_checkpoints(mc.run_dir, mc.keep_last)
     return path
 
 def save_checkpoints(run:Run, partial:bool=False) -> Path | None:
     "Phase 3: rank 0 writes the full checkpoint, then (at an epoch end) the sample grid and the slim checkpoint."
     _share_batchnorm_statistics(run.gan)
-    if run.gan.G_ema is not None and not partial: calibrate_batchnorm(run.gan.G_ema).requires_grad_(False)   # on every rank alike
+    if run.gan.G_ema is not None and not partial:
+        calibrate_batchnorm(run.gan.G_ema).requires_grad_(False)   # on every rank alike
     path = run_on_main(_write_checkpoints, run, partial)
     if not partial: run.checkpoint = path
     return path
@@ -309,21 +334,23 @@ class TrainingResult:
 
 # %% ../nbs/06_train.ipynb #33e8172c
 def _publish(result:TrainingResult, mcfg:ModelCheckpointConfig, s3_bucket):
-    "Rank 0: upload the slim checkpoint and sample grid to S3, and copy the slim checkpoint to SageMaker's model folder."
+    "Rank 0: upload the slim checkpoint and sample grid to S3; copy the slim checkpoint to SageMaker's model folder."
     if not is_main() or result.slim_checkpoint is None: return
     grid = mcfg.figures_dir / f'samples_epoch_{result.epoch}.png'
     if s3_bucket:
         result.uploaded = upload_to_s3([p for p in (result.slim_checkpoint, grid) if p.exists()], s3_bucket, mcfg.name)
         log('uploaded: ' + ', '.join(result.uploaded))
     if os.environ.get('SM_MODEL_DIR'):
-        with atomic_path(Path(os.environ['SM_MODEL_DIR']) / 'generator.pt') as tmp: shutil.copyfile(result.slim_checkpoint, tmp)
+        with atomic_path(Path(os.environ['SM_MODEL_DIR']) / 'generator.pt') as tmp:
+            shutil.copyfile(result.slim_checkpoint, tmp)
 
 def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> TrainingResult:
     "Phase 4: the run's result, published to S3 and SageMaker where asked."
     st, slim = run.state, run.model_cfg.slim_checkpoint_path(run.state.epoch)
-    summary = {**summary, **{f'data_{k}': v for k, v in run.data.describe().items()}}   # bad files met during the run, too
-    result = TrainingResult(run.model_cfg.run_dir, run.train_cfg, st.epoch, run.gan.G_sample, unwrap(run.gan.D), st.losses, st.img_list, st.noise,
-                            images_per_s, run.checkpoint, slim if is_main() and slim.exists() else None, summary, global_step=st.global_step)
+    summary = {**summary, **{f'data_{k}': v for k, v in run.data.describe().items()}}   # bad files met in the run, too
+    result = TrainingResult(run.model_cfg.run_dir, run.train_cfg, st.epoch, run.gan.G_sample, unwrap(run.gan.D),
+                            st.losses, st.img_list, st.noise, images_per_s, run.checkpoint,
+                            slim if is_main() and slim.exists() else None, summary, global_step=st.global_step)
     log(f'done: epoch {st.epoch}, {images_per_s:,.1f} img/s, checkpoint {run.checkpoint}')
     _publish(result, run.model_cfg, s3_bucket if s3_bucket is not None else run.model_cfg.s3_bucket)
     return result
@@ -332,7 +359,8 @@ def finish(run:Run, images_per_s:float, summary:dict, s3_bucket=None) -> Trainin
 def _progress_bar(run:Run, enabled:bool):
     from tqdm.auto import tqdm
     n = run.data.batches_per_epoch
-    return tqdm(total=(run.end_epoch - run.state.epoch) * n, initial=run.state.step, unit='batch', disable=not (enabled and is_main()))
+    return tqdm(total=(run.end_epoch - run.state.epoch) * n, initial=run.state.step, unit='batch',
+                disable=not (enabled and is_main()))
 
 def _watch(run:Run, stack:contextlib.ExitStack, logging:bool, profile:bool, progress:bool) -> tuple:
     "The stop signal, the metric log and the per-step callback of a run, closed by `stack` however the run ends."
@@ -348,27 +376,31 @@ def _watch(run:Run, stack:contextlib.ExitStack, logging:bool, profile:bool, prog
         bar.set_postfix_str(f'{mlog.last_rate:,.0f} img/s', refresh=False)
     return stop, mlog, bar, on_step
 
-def _is_save_epoch(run:Run, epoch:int) -> bool: return epoch % run.model_cfg.save_frequency == 0 or epoch == run.end_epoch
+def _is_save_epoch(run:Run, epoch:int) -> bool:
+    return epoch % run.model_cfg.save_frequency == 0 or epoch == run.end_epoch
 
 # %% ../nbs/06_train.ipynb #24af4748
-def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
-                                 n_epoch:int,                # epochs to train in this invocation
-                                 s_epoch:int|str=0,          # 0: new run; N: resume after checkpoint_N; -1/'auto': newest
-                                 logging:bool=True,          # TensorBoard scalars under events/
-                                 profile:bool=False,         # torch.profiler traces of the first epoch under events/
-                                 s3_bucket:str|None=None,    # upload results here after training (default: model_cfg.s3_bucket)
-                                 device:str='auto',          # 'auto', 'hpu', 'cuda', 'mps' or 'cpu'
-                                 accelerator:Accelerator|None=None,  # overrides `device`
-                                 progress:bool=True,         # tqdm progress bar (notebook-aware)
-                                 end_epoch:int|None=None,    # train until this epoch (absolute) instead of n_epoch more
-                                ) -> TrainingResult:
+def start_or_resume_training_run(
+    train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
+    n_epoch:int,                        # epochs to train in this invocation
+    s_epoch:int|str=0,                  # 0: new run; N: resume after checkpoint_N; -1/'auto': newest
+    logging:bool=True,                  # TensorBoard scalars under events/
+    profile:bool=False,                 # torch.profiler traces of the first epoch under events/
+    s3_bucket:str|None=None,            # upload results here after training (default: model_cfg.s3_bucket)
+    device:str='auto',                  # 'auto', 'hpu', 'cuda', 'mps' or 'cpu'
+    accelerator:Accelerator|None=None,  # overrides `device`
+    progress:bool=True,                 # tqdm progress bar (notebook-aware)
+    end_epoch:int|None=None,            # train until this epoch (absolute) instead of n_epoch more
+) -> TrainingResult:
     "Train a DCGAN (new or resumed) and return what it produced."
-    n_epoch, acc = check_n_epoch(n_epoch), accelerator or get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
+    n_epoch = check_n_epoch(n_epoch)
+    acc = accelerator or get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
     with process_group(acc), contextlib.ExitStack() as stack:
         stack.enter_context(claim_run_folder(model_cfg))
         run = open_run(train_cfg, model_cfg, n_epoch, s_epoch, acc, end_epoch)
         summary = run_summary(run)
-        log(f"{'resuming from ' + str(run.resumed_from) if run.resumed_from else 'new run'}: " + ', '.join(f'{k}={v}' for k, v in summary.items()))
+        started = f'resuming from {run.resumed_from}' if run.resumed_from else 'new run'
+        log(f"{started}: " + ', '.join(f'{k}={v}' for k, v in summary.items()))
         stop, mlog, bar, on_step = _watch(run, stack, logging, profile, progress)
         trained_s, steps_before = 0.0, run.state.global_step
         for epoch in range(run.first_epoch, run.end_epoch + 1):
@@ -376,6 +408,7 @@ def start_or_resume_training_run(train_cfg:TrainingConfig, model_cfg:ModelCheckp
             t0 = time.perf_counter()
             train_epoch(run, epoch, mlog, stop, on_step)
             trained_s += time.perf_counter() - t0
-            if _is_save_epoch(run, epoch): save_checkpoints(run); mlog.start_window()   # images/s counts training, not saving
+            if _is_save_epoch(run, epoch):
+                save_checkpoints(run); mlog.start_window()   # images/s counts training, not saving
         rate = (run.state.global_step - steps_before) * run.batch_images / max(trained_s, 1e-9)
         return finish(run, rate, summary, s3_bucket)
