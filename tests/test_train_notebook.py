@@ -24,6 +24,8 @@ def test_train_notebook_runs_reports_and_resumes(tmp_path):
     assert not [o for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'error']
     assert len(outputs(nb, 'image/png')) >= 3                         # loss curves, real vs generated, SLERP strip
     assert outputs(nb, 'text/markdown') and outputs(nb, 'text/html') + outputs(nb, 'image/gif')   # summary; progress animation
+    summary = ''.join(''.join(o['data']['text/markdown']) for o in outputs(nb, 'text/markdown'))
+    assert "| recipe | recipe efficient, augment 'translation'" in summary          # the report says which recipe ran
     text = json.dumps(nb)
     assert 'preset cpu-32' in text and 'images/s' in text
     run_dir = tmp_path / 'runs' / 'nb'
