@@ -253,14 +253,16 @@ def metrics_table(rows:list[dict], digits:int=4) -> str:
     return '\n'.join(lines + ['| ' + ' | '.join(cell(r.get(c, '')) for c in columns) + ' |' for r in rows])
 
 # %% ../nbs/08_evaluate.ipynb #b66933bd
-RECIPE_SUMMARY = ('recipe', 'augment', 'augment_p', 'ada_target', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma', 'lr_g', 'lr_d')
+RECIPE_SUMMARY = ('recipe', 'augment', 'augment_p', 'ada_target', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma',
+                  'lr_g', 'lr_d')   # the run summary's keys that the report's recipe row shows
 
 def _summary_md(result, model_cfg) -> str:
     s = result.summary
     rows = [('device', f"{s.get('device')} ({s.get('kind')}), amp {s.get('amp')}, "
                        f"channels_last {s.get('channels_last')}, optimizer {s.get('optimizer')}, "
                        f"world size {s.get('world_size')}"),
-            ('recipe', ', '.join(f'{k} {s[k]!r}' if k == 'augment' else f'{k} {s[k]}' for k in RECIPE_SUMMARY if k in s)),
+            ('recipe', ', '.join(f'{k} {s[k]!r}' if k == 'augment' else f'{k} {s[k]}'
+                                 for k in RECIPE_SUMMARY if k in s)),
             ('speed', f'{result.images_per_s:,.1f} images/s'),
             ('epochs', f"{s.get('epochs')} (last completed: {result.epoch}), "
                        f"{s.get('batches_per_epoch')} batches of {s.get('batch_size')} per epoch"),
