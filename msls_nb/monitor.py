@@ -57,11 +57,17 @@ def run_on_main(fn, *args, **kwargs):
         try: result = fn(*args, **kwargs)
         except Exception as e: error = e
     if dist.is_initialized():
-        box = [result, error]
+        box = [result if is_main() else None, _picklable(error)]
         dist.broadcast_object_list(box, src=0)
-        result, error = box
+        if not is_main(): result, error = box
     if error is not None: raise error
     return result
+
+def _picklable(error:Exception|None) -> Exception|None:
+    "`error`, or a `RuntimeError` with its message where it cannot travel to the other ranks."
+    import pickle
+    try: pickle.dumps(error); return error
+    except Exception: return RuntimeError(f'{type(error).__name__}: {error}')
 
 # %% ../nbs/05a_monitor.ipynb #b543c44f
 LOSS_HISTORY = {'Loss_D': '_D', 'Loss_G': '_G'}   # metrics kept step by step in the run's loss history
