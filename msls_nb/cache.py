@@ -4,13 +4,11 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import contextlib, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
+import hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-try: import fcntl
-except ImportError: fcntl = None   # Windows: no lock between builders
 import numpy as np
-from .files import atomic_path, remove_leftovers
+from .files import atomic_path, remove_leftovers, exclusive_lock
 from .config import UserError
 
 # %% auto #0
@@ -177,15 +175,9 @@ class PackedCache:
         return dict(cache=str(self.folder), built=built, n_bad=len(self.manifest['bad']), checked=checked,
                     damaged=damaged or [], problems=problems or {})
 
-    @contextlib.contextmanager
     def _lock(self):
-        "An exclusive lock on `<folder>.lock` (advisory, POSIX) for the duration of a build."
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.folder.parent / f'{self.folder.name}.lock', 'a') as f:
-            if fcntl: fcntl.flock(f, fcntl.LOCK_EX)
-            try: yield
-            finally:
-                if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
+        "An exclusive lock on `<folder>.lock` for the duration of a build; the next builder waits for it."
+        return exclusive_lock(self.folder.parent / f'{self.folder.name}.lock', f'packed cache {self.folder}', wait=True)
 
     def _build(self, root, files, load, shape, settings, fingerprint, workers, chunk, progress, redo=()) -> int:
         "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."

@@ -56,13 +56,14 @@ except ImportError: fcntl = None   # Windows: no locking
 
 @contextlib.contextmanager
 def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept afterwards)
-                   what:str):       # what it protects, for the message, e.g. 'run folder runs/x'
+                   what:str,        # what it protects, for the message, e.g. 'run folder runs/x'
+                   wait:bool=False): # wait for the holder to let go, instead of refusing
     "Hold an exclusive lock on `path` for the block, or raise a one-line `UserError` naming the process that holds it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'a+') as f:
         if fcntl is not None:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 f.seek(0); holder = f.read().strip() or 'another process'
                 raise UserError(f"{what} is in use by {holder}; "
