@@ -102,15 +102,15 @@ def tuned_step_fn(cfg, acc, real):
     return step
 
 def fast_step_fn(cfg, acc, real):
-    gan, scaler = build_gan(cfg, acc), acc.grad_scaler()
+    gan = build_gan(cfg, acc)
     real = acc.to_device(real)
-    return lambda: dcgan_step(gan, real, acc, scaler)
+    return lambda: dcgan_step(gan, real, acc)
 
 def data_step_fn(cfg, acc):
     "The step fed by the real data pipeline (packed cache by default), cycling through epochs."
     from msls_nb.data import prepare_data, make_train_data
     prepare_data(cfg)
-    data, gan, scaler = make_train_data(cfg, acc), build_gan(cfg, acc), acc.grad_scaler()
+    data, gan = make_train_data(cfg, acc), build_gan(cfg, acc)
     t = time.perf_counter(); n = sum(1 for e in range(101, 104) for _ in data.batches(e))
     loader_ms = (time.perf_counter() - t) / n * 1e3          # the loader alone: augmented batches ready on the device
     state = dict(it=iter(data.batches(1)), epoch=1)
@@ -118,7 +118,7 @@ def data_step_fn(cfg, acc):
         try: real = next(state['it'])
         except StopIteration:
             state['epoch'] += 1; state['it'] = iter(data.batches(state['epoch'])); real = next(state['it'])
-        dcgan_step(gan, real, acc, scaler)
+        dcgan_step(gan, real, acc)
     step.loader_ms = loader_ms
     return step
 

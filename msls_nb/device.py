@@ -48,17 +48,15 @@ def detect_kind(device:str='auto' # 'auto', or one of 'hpu', 'cuda', 'mps', 'cpu
 # %% ../nbs/01_device.ipynb #5e3bc0b1
 _AMP_DTYPES = {'off': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
-def default_amp(kind:str, bf16_supported:bool=True # the device has fast bf16 (Ampere+ GPU; AMX/AVX512-BF16 CPU)
+def default_amp(kind:str, bf16_supported:bool=True # the CPU has fast bf16 (AMX or AVX512-BF16)
                ) -> str:
     "The autocast mode that is fast and safe on a device kind: 'bf16', 'fp16' or 'off'."
     if kind == 'hpu': return 'bf16'
-    if kind == 'cuda': return 'bf16' if bf16_supported else 'fp16'
+    if kind == 'cuda': return 'fp16'
     if kind == 'cpu': return 'bf16' if bf16_supported else 'off'
     return 'off'
 
 # %% ../nbs/01_device.ipynb #d600596d
-def _cuda_bf16() -> bool: return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-
 def cpu_has_fast_bf16() -> bool:
     "True on processors with bf16 instructions (AMX-BF16 or AVX512-BF16)."
     try:
@@ -82,7 +80,7 @@ class Accelerator:
     @property
     def amp_dtype(self) -> torch.dtype | None: return _AMP_DTYPES[self.amp]
     @property
-    def use_grad_scaler(self) -> bool: return self.amp == 'fp16' and self.kind == 'cuda'
+    def use_grad_scaler(self) -> bool: return self.amp == 'fp16' and self.kind in ('cuda', 'cpu')
     @property
     def dist_backend(self) -> str: return {'hpu': 'hccl', 'cuda': 'nccl'}.get(self.kind, 'gloo')
     @property
@@ -98,10 +96,10 @@ class Accelerator:
         return torch.autocast(device_type=self.kind, dtype=self.amp_dtype)
 
     def grad_scaler(self):
-        "A `GradScaler` where fp16 needs one (CUDA), else None."
+        "A new `GradScaler` where fp16 needs one (CUDA, CPU), else None; one per loss (see `msls_nb.step`)."
         if not self.use_grad_scaler: return None
-        if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler'): return torch.amp.GradScaler('cuda')
-        return torch.cuda.amp.GradScaler()
+        if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler'): return torch.amp.GradScaler(self.kind)
+        return torch.cuda.amp.GradScaler() if self.kind == 'cuda' else None   # torch < 2.3: no CPU scaler
 
     def mark_step(self):
         "Flush Habana's lazy-mode graph (after each backward and optimizer step); a no-op elsewhere."
@@ -191,7 +189,7 @@ def get_accelerator(device:str='auto',           # 'auto', 'hpu', 'cuda', 'cuda:
     kind = detect_kind(device)
     index = device.split(':')[1] if ':' in device else (local_rank() if kind == 'cuda' else None)
     dev = torch.device(kind if index is None else f'{kind}:{index}')
-    if amp == 'auto': amp = default_amp(kind, {'cuda': _cuda_bf16, 'cpu': cpu_has_fast_bf16}.get(kind, lambda: True)())
+    if amp == 'auto': amp = default_amp(kind, cpu_has_fast_bf16() if kind == 'cpu' else True)
     if amp not in _AMP_DTYPES: raise UserError(f"unknown amp mode {amp!r}; use auto, off, bf16 or fp16")
     if channels_last is None: channels_last = kind in ('cuda', 'cpu')
     if optimizer_impl is None: optimizer_impl = 'fused' if kind in ('hpu', 'cuda') else 'foreach'

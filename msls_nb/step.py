@@ -18,7 +18,8 @@ from .checkpoint import RunState, restore_model, unwrap
 from .monitor import log
 
 # %% auto #0
-__all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'GAN', 'build_gan', 'dcgan_step', 'compiled_steps_work']
+__all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'grad_scalers', 'loss_scale', 'GAN', 'build_gan',
+           'dcgan_step', 'compiled_steps_work']
 
 # %% ../nbs/05b_step.ipynb #6e984203
 def d_loss(kind:str, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> torch.Tensor:
@@ -34,11 +35,14 @@ def g_loss(kind:str, fake_logits:torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 # %% ../nbs/05b_step.ipynb #405bab0d
-def r1_penalty(real_logits:torch.Tensor, real:torch.Tensor, gamma:float) -> torch.Tensor:
+def r1_penalty(real_logits:torch.Tensor, real:torch.Tensor, gamma:float,
+               scale:torch.Tensor|None=None  # fp16: D's loss scale, so that small input gradients do not underflow
+              ) -> torch.Tensor:
     "`gamma/2 * E_i ||d sum(D(real)) / d real_i||^2`, differentiable in D's weights."
     # `real` must require grad before D ran on it
-    g, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-    return 0.5 * gamma * g.float().square().flatten(1).sum(1).mean()
+    s = 1.0 if scale is None else scale
+    g, = torch.autograd.grad(real_logits.sum() * s, real, create_graph=True)
+    return 0.5 * gamma * (g.float() / s).square().flatten(1).sum(1).mean()
 
 # %% ../nbs/05b_step.ipynb #43a8fc4e
 def ema_beta(images_seen:int, batch_images:int, ema_kimg:float, ema_rampup:float=0.0) -> float:
@@ -53,6 +57,19 @@ def update_ema(G_ema:torch.nn.Module, G:torch.nn.Module, beta:float):
     "Move `G_ema`'s weights towards `G`'s (`w_ema = beta*w_ema + (1-beta)*w`) and copy its buffers, in fused kernels."
     torch._foreach_lerp_(list(G_ema.parameters()), [p.detach() for p in unwrap(G).parameters()], 1 - beta)
     torch._foreach_copy_(list(G_ema.buffers()), list(unwrap(G).buffers()))
+
+# %% ../nbs/05b_step.ipynb #b794ee74
+def grad_scalers(acc:Accelerator, state:RunState|None=None) -> dict | None:
+    "fp16: a `GradScaler` for D's loss and one for G's (continued from `state`'s loop state); else None."
+    scalers = {k: acc.grad_scaler() for k in ('D', 'G')}
+    if None in scalers.values(): return None
+    saved = state.loop.get('grad_scalers', {}) if state is not None else {}
+    for k, sd in saved.items(): scalers[k].load_state_dict(sd)
+    return scalers
+
+def loss_scale(scaler, acc:Accelerator) -> torch.Tensor | None:
+    "The current scale of `scaler` as a device tensor (no host sync), or None without a scaler."
+    return None if scaler is None else scaler.scale(torch.ones((), device=acc.device))
 
 # %% ../nbs/05b_step.ipynb #8e5f4f29
 @dataclass
@@ -73,6 +90,7 @@ class GAN:
     ema_rampup: float = 0.0
     batch_images: int = 0                     # images per step across all ranks (for the EMA's half-life in images)
     step: int = 0                             # training steps since the run began
+    scalers: dict | None = None               # fp16: a GradScaler for D's loss ('D') and one for G's ('G'), else None
 
     @property
     def G_sample(self) -> torch.nn.Module:
@@ -105,6 +123,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     world = dist.get_world_size() if dist.is_initialized() else 1
     parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * world, state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
+    parts['scalers'] = grad_scalers(acc, state)
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
     D_ddp = Dc
     if dist.is_initialized():
@@ -140,9 +159,10 @@ def _metrics(gan:GAN, loss_D, loss_G, out_real, out_fake, out_G, r1) -> dict[str
     if gan.augment is not None and gan.augment.adaptive: m['augment_p'] = gan.augment.p.float()
     return m
 
-def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator, scaler=None) -> dict[str, torch.Tensor]:
+def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator) -> dict[str, torch.Tensor]:
     "One D step and one G step on a real batch, as the recipe says; returns the metrics by name, as device tensors."
     z = torch.randn(real.shape[0], unwrap(gan.G).nz, 1, 1, device=acc.device)
+    scale_D, scale_G = (gan.scalers or {}).get('D'), (gan.scalers or {}).get('G')
     aug = gan.augment or (lambda x: x)
     use_r1 = gan.r1_gamma > 0 and gan.step % gan.r1_every == 0
     if use_r1: real = real.detach().requires_grad_(True)
@@ -153,16 +173,16 @@ def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator, scaler=None) -> dict
         out_real = gan.D(seen_real).float()
         out_fake = gan.D(seen_fake).float()
     loss_D = d_loss(gan.loss, out_real, out_fake)
-    r1 = r1_penalty(out_real, real, gan.r1_gamma * gan.r1_every) if use_r1 else None
-    _backward_step(loss_D if r1 is None else loss_D + r1, gan.D_optim, acc, scaler)
+    r1 = r1_penalty(out_real, real, gan.r1_gamma * gan.r1_every, loss_scale(scale_D, acc)) if use_r1 else None
+    _backward_step(loss_D if r1 is None else loss_D + r1, gan.D_optim, acc, scale_D)
     if gan.augment is not None: gan.augment.update(out_real)
     # (2) Update G: maximize log(D(G(z))), with D frozen (the G step needs D's input gradients only)
     gan.D_plain.requires_grad_(False)
     with acc.autocast(): out_G = gan.D_plain(aug(fake)).float()
     loss_G = g_loss(gan.loss, out_G)
-    _backward_step(loss_G, gan.G_optim, acc, scaler)
+    _backward_step(loss_G, gan.G_optim, acc, scale_G)
     gan.D_plain.requires_grad_(True)
-    if scaler: scaler.update()
+    for scaler in set((gan.scalers or {}).values()): scaler.update()   # {'D': s, 'G': s}: one shared scaler
     if gan.G_ema is not None:
         beta = ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup)
         update_ema(gan.G_ema, gan.G, beta)
@@ -175,11 +195,12 @@ def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -
     mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim,
                 **({'G_ema': gan.G_ema} if gan.G_ema else {}))
     saved = {k: copy.deepcopy(m.state_dict()) for k, m in mods.items()}
+    mods.update({f'scaler_{k}': s for k, s in (gan.scalers or {}).items()})
     extra = (gan.augment.state_dict() if gan.augment else None, gan.step, acc.rng_state())
     try:
         real = torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1
         real = acc.in_memory_format(real)
-        for _ in range(n): dcgan_step(gan, real, acc, acc.grad_scaler())
+        for _ in range(n): dcgan_step(gan, real, acc)
         return True
     except Exception as e:
         log(f'warning: torch.compile failed on this model and device '

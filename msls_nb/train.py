@@ -152,7 +152,6 @@ class Run:
     end_epoch: int                  # the last epoch this invocation trains
     resumed_from: Path | None = None
     checkpoint: Path | None = None  # the newest full checkpoint at an epoch end (written or resumed from)
-    scaler: object = None           # the GradScaler of fp16 autocast, or None
 
     @property
     def first_epoch(self) -> int: return self.state.epoch + 1
@@ -218,8 +217,7 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
-    return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None,
-               acc.grad_scaler())
+    return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None)
 
 # %% ../nbs/06_train.ipynb #324bcdaa
 def run_summary(run:Run) -> dict:
@@ -261,7 +259,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
         run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
     start, st.step = st.step, 0
     for i, real in enumerate(run.data.batches(epoch, start), start=start + 1):
-        metrics = dcgan_step(run.gan, real, run.acc, run.scaler)
+        metrics = dcgan_step(run.gan, real, run.acc)
         st.global_step += 1
         mlog.add(metrics, epoch, i, st.global_step)
         if st.global_step % run.model_cfg.log_frequency == 0: mlog.flush(run.end_epoch, n)
@@ -290,6 +288,7 @@ def _write_checkpoints(run:Run, partial:bool) -> Path:
     st, mc, g, path = run.state, run.model_cfg, run.gan, None
     if not partial: st.img_list.append(render_fixed_noise(g.G_sample, st.noise, run.acc))
     if g.augment is not None: st.loop['augment'] = g.augment.state_dict()
+    if g.scalers: st.loop['grad_scalers'] = {k: s.state_dict() for k, s in g.scalers.items()}
     try:
         path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc, g.G_ema),
                            mc.checkpoint_path(st.file_epoch))

@@ -4,7 +4,7 @@ On CUDA, cuDNN returns NHWC gradients from a channels_last ConvTranspose2d backw
 NCHW (pytorch#171622), and the first compiled backward dies in `assert_size_stride`. The CPU kernels agree with the meta
 kernels, so this process makes them disagree the same way: `aten::convolution_backward` on the CPU is replaced by one
 that returns its gradients in the other layout. Prints one JSON line: what happened without and with the layout-stable
-convolutions, and how far the compiled gradients are from eager ones."""
+convolutions (switched on for the CPU here, as they are for CUDA), and how far the compiled gradients are from eager ones."""
 import json, sys, warnings
 import torch
 warnings.simplefilter('ignore')
@@ -31,7 +31,7 @@ def grads(G, z):
 
 def g_step(stable:bool) -> dict:
     "Compiled G forward and backward in channels_last, against eager; the error or the largest relative difference."
-    models._CUSTOM_OPS = stable
+    models.STABLE_LAYOUT_DEVICES = {'cpu'} if stable else set()   # as for CUDA
     torch._dynamo.reset()
     torch.manual_seed(0)
     G = models.Generator(nz=16, ngf=8, img_size=32).apply(models.weights_init).to(memory_format=torch.channels_last)
@@ -43,6 +43,7 @@ def g_step(stable:bool) -> dict:
 
 def train_steps() -> dict:
     "build_gan(compile=True) on the CPU with channels_last and bf16: compiled steps that run, or the eager fallback."
+    models.STABLE_LAYOUT_DEVICES = {'cpu'}
     torch._dynamo.reset()
     cfg = TrainingConfig(img_size=32, nz=16, ngf=8, ndf=8, batch_size=8, compile=True)
     acc = get_accelerator('cpu', amp='bf16', channels_last=True)
