@@ -105,12 +105,13 @@ class Accelerator:
         "Flush Habana's lazy-mode graph (after each backward and optimizer step); a no-op elsewhere."
         if self.kind == 'hpu': _habana_core().mark_step()
 
-    def optimizer(self, params, lr:float, betas:tuple, weight_decay:float, eps:float=1e-8):
-        "AdamW for this device: Habana's FusedAdamW on HPU, torch's fused or foreach AdamW elsewhere."
+    def optimizer(self, params, lr:float, betas:tuple, weight_decay:float, eps:float=1e-8, capturable:bool=False):
+        "AdamW for this device: Habana's FusedAdamW on HPU, torch's fused or foreach AdamW elsewhere (CUDA-graph safe)."
         if self.kind == 'hpu':
             from habana_frameworks.torch.hpex.optimizers import FusedAdamW
             return FusedAdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         impl = {'fused': dict(fused=True), 'foreach': dict(foreach=True)}.get(self.optimizer_impl, {})
+        if capturable: impl['capturable'] = True      # its step counts live on the device: a CUDA graph can replay it
         return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **impl)
 
     def to_device(self, x:torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ from .monitor import log
 
 # %% auto #0
 __all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'grad_scalers', 'loss_scale', 'GAN', 'build_gan',
-           'dcgan_step', 'compiled_steps_work']
+           'train_step', 'step_ema_beta', 'dcgan_step', 'snapshot', 'synthetic_batch', 'compiled_steps_work']
 
 # %% ../nbs/05b_step.ipynb #6e984203
 def d_loss(kind:str, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> torch.Tensor:
@@ -53,9 +53,11 @@ def ema_beta(images_seen:int, batch_images:int, ema_kimg:float, ema_rampup:float
 
 # %% ../nbs/05b_step.ipynb #f5584472
 @torch.no_grad()
-def update_ema(G_ema:torch.nn.Module, G:torch.nn.Module, beta:float):
+def update_ema(G_ema:torch.nn.Module, G:torch.nn.Module,
+               beta:float|torch.Tensor):   # a 0-d device tensor keeps it on the device (CUDA graphs)
     "Move `G_ema`'s weights towards `G`'s (`w_ema = beta*w_ema + (1-beta)*w`) and copy its buffers, in fused kernels."
-    torch._foreach_lerp_(list(G_ema.parameters()), [p.detach() for p in unwrap(G).parameters()], 1 - beta)
+    ema, params = list(G_ema.parameters()), [p.detach() for p in unwrap(G).parameters()]
+    torch._foreach_lerp_(ema, params, [1 - beta] * len(ema) if torch.is_tensor(beta) else 1 - beta)
     torch._foreach_copy_(list(G_ema.buffers()), list(unwrap(G).buffers()))
 
 # %% ../nbs/05b_step.ipynb #b794ee74
@@ -90,6 +92,7 @@ class GAN:
     ema_rampup: float = 0.0
     batch_images: int = 0                     # images per step across all ranks (for the EMA's half-life in images)
     step: int = 0                             # training steps since the run began
+    graphed: object = None                    # a `msls_nb.graphs.GraphedStep` that replays the whole step, or None
     scalers: dict | None = None               # fp16: a GradScaler for D's loss ('D') and one for G's ('G'), else None
 
     @property
@@ -117,6 +120,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     G, D = Generator.from_config(cfg).apply(weights_init), Discriminator.from_config(cfg).apply(weights_init)
     G, D = acc.prepare(G), acc.prepare(D)
     args = dict(betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    args['capturable'] = cfg.cuda_graphs and acc.kind == 'cuda'
     G_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args)
     D_optim = acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
@@ -159,8 +163,8 @@ def _metrics(gan:GAN, loss_D, loss_G, out_real, out_fake, out_G, r1) -> dict[str
     if gan.augment is not None and gan.augment.adaptive: m['augment_p'] = gan.augment.p.float()
     return m
 
-def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator) -> dict[str, torch.Tensor]:
-    "One D step and one G step on a real batch, as the recipe says; returns the metrics by name, as device tensors."
+def train_step(gan:GAN, real:torch.Tensor, acc:Accelerator, beta:float|torch.Tensor=0.0) -> dict:
+    "The work of `dcgan_step` (all of it on the device, so a CUDA graph can capture it) but the step count."
     z = torch.randn(real.shape[0], unwrap(gan.G).nz, 1, 1, device=acc.device)
     scale_D, scale_G = (gan.scalers or {}).get('D'), (gan.scalers or {}).get('G')
     aug = gan.augment or (lambda x: x)
@@ -183,31 +187,49 @@ def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator) -> dict[str, torch.T
     _backward_step(loss_G, gan.G_optim, acc, scale_G)
     gan.D_plain.requires_grad_(True)
     for scaler in set((gan.scalers or {}).values()): scaler.update()   # {'D': s, 'G': s}: one shared scaler
-    if gan.G_ema is not None:
-        beta = ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup)
-        update_ema(gan.G_ema, gan.G, beta)
-    gan.step += 1
+    if gan.G_ema is not None: update_ema(gan.G_ema, gan.G, beta)
     return _metrics(gan, loss_D, loss_G, out_real, out_fake, out_G, r1)
 
+def step_ema_beta(gan:GAN) -> float:
+    "The EMA's decay for the GAN's next step."
+    return ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup)
+
+def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator) -> dict[str, torch.Tensor]:
+    "One D step and one G step on a real batch, as the recipe says; returns the metrics by name, as device tensors."
+    if gan.graphed is not None: return gan.graphed(real)      # the same step, replayed as one CUDA graph
+    metrics = train_step(gan, real, acc, step_ema_beta(gan) if gan.G_ema is not None else 0.0)
+    gan.step += 1
+    return metrics
+
 # %% ../nbs/05b_step.ipynb #9450d85b
+def snapshot(gan:GAN, acc:Accelerator):
+    "What trial steps change in `gan` (weights, statistics, optimiser, scaler, EMA, augmentation, step, random state); call the result to restore it."
+    mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim,
+                **({'G_ema': gan.G_ema} if gan.G_ema else {}),
+                **{f'scaler_{k}': s for k, s in (gan.scalers or {}).items()})
+    saved = {k: copy.deepcopy(m.state_dict()) for k, m in mods.items()}
+    extra = (gan.augment.state_dict() if gan.augment else None, gan.step, acc.rng_state())
+    def restore():
+        for k, m in mods.items(): m.load_state_dict(saved[k])
+        if gan.augment: gan.augment.load_state_dict(extra[0])
+        gan.step = extra[1]; acc.set_rng_state(extra[2])
+        for m in (mods['G'], mods['D']): m.zero_grad(set_to_none=True)
+    return restore
+
+def synthetic_batch(cfg:TrainingConfig, acc:Accelerator) -> torch.Tensor:
+    "A random batch of the step's size, device and memory format, in [-1, 1]."
+    real = torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1
+    return acc.in_memory_format(real)
+
 def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -> bool:
     "Run `n` steps of `gan` on a synthetic batch, then restore its state; False (and one warning line) where they fail."
-    mods = dict(G=unwrap(gan.G), D=unwrap(gan.D), G_optim=gan.G_optim, D_optim=gan.D_optim,
-                **({'G_ema': gan.G_ema} if gan.G_ema else {}))
-    saved = {k: copy.deepcopy(m.state_dict()) for k, m in mods.items()}
-    mods.update({f'scaler_{k}': s for k, s in (gan.scalers or {}).items()})
-    extra = (gan.augment.state_dict() if gan.augment else None, gan.step, acc.rng_state())
+    restore = snapshot(gan, acc)
     try:
-        real = torch.rand(cfg.batch_size, cfg.nc, cfg.img_size, cfg.img_size, device=acc.device) * 2 - 1
-        real = acc.in_memory_format(real)
+        real = synthetic_batch(cfg, acc)
         for _ in range(n): dcgan_step(gan, real, acc)
         return True
     except Exception as e:
         log(f'warning: torch.compile failed on this model and device '
             f'({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); training eagerly')
         return False
-    finally:
-        for k, m in mods.items(): m.load_state_dict(saved[k])
-        if gan.augment: gan.augment.load_state_dict(extra[0])
-        gan.step = extra[1]; acc.set_rng_state(extra[2])
-        for m in (mods['G'], mods['D']): m.zero_grad(set_to_none=True)
+    finally: restore()
