@@ -23,6 +23,7 @@ from msls_nb.config import make_train_config, PRESETS
 from msls_nb.device import get_accelerator
 from msls_nb.models import Generator, Discriminator, weights_init, train_flops_per_image
 from msls_nb.step import build_gan, dcgan_step
+from msls_nb.graphs import use_cuda_graphs
 
 # Dense peak TFLOP/s by device name fragment: (bf16/fp16 tensor core, fp32 without TF32).
 GPU_PEAKS = {'H200': (989.0, 67.0), 'H100': (989.0, 67.0), 'A100': (312.0, 19.5), 'A10G': (125.0, 31.2), 'L4': (121.0, 30.3),
@@ -101,16 +102,23 @@ def tuned_step_fn(cfg, acc, real):
         oG.zero_grad(set_to_none=True); errG.backward(); oG.step()
     return step
 
-def fast_step_fn(cfg, acc, real):
+def build(cfg, acc):
+    "The GAN as a run builds it (CUDA graphs where asked and possible)."
     gan = build_gan(cfg, acc)
+    return use_cuda_graphs(gan, cfg, acc) if cfg.cuda_graphs else gan
+
+def fast_step_fn(cfg, acc, real):
+    gan = build(cfg, acc)
     real = acc.to_device(real)
-    return lambda: dcgan_step(gan, real, acc)
+    step = lambda: dcgan_step(gan, real, acc)
+    step.used = dict(compiled=gan.compiled, graphed=gan.graphed is not None)   # after any fallback
+    return step
 
 def data_step_fn(cfg, acc):
     "The step fed by the real data pipeline (packed cache by default), cycling through epochs."
     from msls_nb.data import prepare_data, make_train_data
     prepare_data(cfg)
-    data, gan = make_train_data(cfg, acc), build_gan(cfg, acc)
+    data, gan = make_train_data(cfg, acc), build(cfg, acc)
     t = time.perf_counter(); n = sum(1 for e in range(101, 104) for _ in data.batches(e))
     loader_ms = (time.perf_counter() - t) / n * 1e3          # the loader alone: augmented batches ready on the device
     state = dict(it=iter(data.batches(1)), epoch=1)
@@ -128,7 +136,7 @@ def result(cfg, acc, sec, flops, peak, label, **extra):
     return dict(bench='train_throughput', loop=label, preset=extra.pop('preset'), batch_size=cfg.batch_size, img_size=cfg.img_size,
                 device=str(acc.device), device_name=torch.cuda.get_device_name(acc.device) if acc.kind == 'cuda' else platform.processor() or platform.machine(),
                 threads=torch.get_num_threads(), **{k: v for k, v in acc.describe().items() if k in ('amp', 'channels_last', 'optimizer')},
-                compile=cfg.compile, recipe=cfg.recipe, images_per_s=round(ips, 1), ms_per_step=round(sec * 1e3, 2), gflop_per_image=round(flops['train_step'] / 1e9, 3),
+                compile=cfg.compile, cuda_graphs=cfg.cuda_graphs, recipe=cfg.recipe, images_per_s=round(ips, 1), ms_per_step=round(sec * 1e3, 2), gflop_per_image=round(flops['train_step'] / 1e9, 3),
                 tflops=round(tflops, 4), peak_tflops=round(peak[0], 3), peak_source=peak[1], fraction_of_peak=round(tflops / peak[0], 4) if peak[0] == peak[0] else None,
                 torch=torch.__version__, **extra)
 
@@ -141,6 +149,7 @@ def main(argv=None):
     p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'])
     p.add_argument('--optimizer', default='auto', choices=['auto', 'fused', 'foreach', 'default'])
     p.add_argument('--compile', action='store_true')
+    p.add_argument('--cuda-graphs', action='store_true', help='replay the whole step as one CUDA graph')
     p.add_argument('--recipe', default=None, help='training recipe of the msls_nb loop (default: the default recipe)')
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
@@ -151,7 +160,7 @@ def main(argv=None):
     p.add_argument('--profile', type=int, default=0, metavar='N', help='also profile 3 steps of the default loop and print its top N kernels/ops')
     a = p.parse_args(argv)
     cl = {'auto': None, 'on': True, 'off': False}[a.channels_last]
-    base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, **({'recipe': a.recipe} if a.recipe else {}))
+    base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, cuda_graphs=a.cuda_graphs, **({'recipe': a.recipe} if a.recipe else {}))
     acc = get_accelerator(a.device, a.amp, cl, None if a.optimizer == 'auto' else a.optimizer)
     if acc.kind == 'cuda': torch.backends.cudnn.benchmark = True
     flops, peak = train_flops_per_image(base), device_peak(acc)
@@ -162,7 +171,10 @@ def main(argv=None):
         alt = lambda **kw: get_accelerator(a.device, kw.get('amp', acc.amp), kw.get('channels_last', acc.channels_last), kw.get('optimizer', acc.optimizer_impl))
         variants += [('amp=off', alt(amp='off'), base), ('channels_last=' + str(not acc.channels_last), alt(channels_last=not acc.channels_last), base),
                      ('optimizer=default', alt(optimizer='default'), base), ('compile=' + str(not base.compile), acc, base.replace(compile=not base.compile))]
-        if acc.kind == 'cuda': variants += [('amp=fp16', alt(amp='fp16'), base)]
+        if acc.kind == 'cuda':
+            other = 'bf16' if acc.amp == 'fp16' else 'fp16'
+            variants += [(f'amp={other}', alt(amp=other), base),
+                         ('cuda_graphs=' + str(not base.cuda_graphs), acc, base.replace(cuda_graphs=not base.cuda_graphs))]
         if base.recipe != 'classic': variants += [('recipe=classic', acc, make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, recipe='classic'))]
     # Build every loop first, then time them in turns (`--repeats` rounds) so that drift of a shared machine hits all alike.
     runs = [(label, vacc, vcfg, fast_step_fn(vcfg, vacc, real), None) for label, vacc, vcfg in variants]
@@ -179,8 +191,8 @@ def main(argv=None):
     for _ in range(a.repeats):
         for label, vacc, _, step, _ in runs: times[label].append(time_steps(step, 0, a.steps, vacc))
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-    for label, vacc, vcfg, _, _ in runs:
-        extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]])
+    for label, vacc, vcfg, step, _ in runs:
+        extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]], **getattr(step, 'used', {}))
         if label in ('classic', 'hand-tuned classic'): extra['speedup_of_msls_nb'] = round(med[label] / med['msls_nb'], 3)
         if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4),
                                                  loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4))

@@ -20,6 +20,7 @@ from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkp
 from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog,
                              TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer)
 from .step import GAN, build_gan, dcgan_step
+from .graphs import use_cuda_graphs
 
 # %% auto #0
 __all__ = ['MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch', 'restarted_by_torchrun',
@@ -217,6 +218,7 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
+    if train_cfg.cuda_graphs: use_cuda_graphs(gan, train_cfg, acc)
     return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None)
 
 # %% ../nbs/06_train.ipynb #324bcdaa
@@ -224,6 +226,7 @@ def run_summary(run:Run) -> dict:
     "Every choice the run made, for the log and the notebook."
     c, G, D = run.train_cfg, unwrap(run.gan.G), unwrap(run.gan.D)
     return dict(**run.acc.describe(), **c.recipe_fields(), world_size=world_size(), compiled=run.gan.compiled,
+                cuda_graphs=run.gan.graphed is not None,
                 G_params=count_parameters(G), D_params=count_parameters(D), batch_size=c.batch_size,
                 img_size=c.img_size, epochs=f'{run.first_epoch}..{run.end_epoch}',
                 batches_per_epoch=run.data.batches_per_epoch, run_dir=str(run.model_cfg.run_dir),
