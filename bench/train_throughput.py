@@ -156,6 +156,7 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=3, help='rounds of timing, taken in turns; the median is reported')
     p.add_argument('--compare-classic', action='store_true', help='also time the classic loop and print the ratio')
     p.add_argument('--sweep', action='store_true', help='each switch on/off against the default configuration')
+    p.add_argument('--skip', nargs='*', default=[], metavar='LABEL', help='sweep variants to leave out, e.g. compile=True')
     p.add_argument('--data', action='store_true', help='real batches from the data pipeline vs synthetic tensors')
     p.add_argument('--profile', type=int, default=0, metavar='N', help='also profile 3 steps of the default loop and print its top N kernels/ops')
     a = p.parse_args(argv)
@@ -176,6 +177,7 @@ def main(argv=None):
             variants += [(f'amp={other}', alt(amp=other), base),
                          ('cuda_graphs=' + str(not base.cuda_graphs), acc, base.replace(cuda_graphs=not base.cuda_graphs))]
         if base.recipe != 'classic': variants += [('recipe=classic', acc, make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, recipe='classic'))]
+    variants = [v for v in variants if v[0] not in a.skip]
     # Build every loop first, then time them in turns (`--repeats` rounds) so that drift of a shared machine hits all alike.
     runs = [(label, vacc, vcfg, fast_step_fn(vcfg, vacc, real), None) for label, vacc, vcfg in variants]
     if a.compare_classic:
