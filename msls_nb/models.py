@@ -89,7 +89,8 @@ if _CUSTOM_OPS:
 class _LayoutStable:
     "Mixin for `nn.Conv2d`/`nn.ConvTranspose2d`: compiled for a GPU, run as `layout_stable_conv` (autocast kept)."
     def forward(self, x:torch.Tensor) -> torch.Tensor:
-        if not (_CUSTOM_OPS and x.device.type in STABLE_LAYOUT_DEVICES and torch.compiler.is_compiling()):
+        plain = self.padding_mode != 'zeros' or isinstance(self.padding, str)   # padding the op does not do
+        if plain or not (_CUSTOM_OPS and x.device.type in STABLE_LAYOUT_DEVICES and torch.compiler.is_compiling()):
             return super().forward(x)
         w, kind = self.weight, x.device.type
         if torch.is_autocast_enabled(kind):                     # autocast does not reach into custom ops: cast here
