@@ -10,7 +10,7 @@ import torch.distributed as dist
 from .config import TrainingConfig
 from .device import Accelerator
 from .checkpoint import unwrap
-from .step import GAN, train_step, step_ema_beta, snapshot, synthetic_batch, dcgan_step
+from .step import GAN, train_step, step_ema_beta, snapshot, synthetic_batch, dcgan_step, grad_scalers
 from .monitor import log
 
 # %% auto #0
@@ -47,12 +47,6 @@ def cuda_graph_api() -> SimpleNamespace:
     return SimpleNamespace(warm=warm, capture=capture)
 
 # %% ../nbs/05c_graphs.ipynb #f55767e1
-def _fresh_scaler(scaler, acc:Accelerator):
-    "A new GradScaler with `scaler`'s scale and growth state (and none of a failed capture's half-taken steps)."
-    new = acc.grad_scaler()
-    new.load_state_dict(scaler.state_dict())
-    return new
-
 class GraphedStep:
     "`dcgan_step` for one GAN: `warmup` eager steps on a side stream, then the whole step captured once and replayed."
     def __init__(self, gan:GAN, acc:Accelerator, warmup:int=3, api:SimpleNamespace|None=None,
@@ -75,7 +69,8 @@ class GraphedStep:
             g, self.replay = self.gan, self._step
             g.D_plain.requires_grad_(True)                 # as the step leaves it
             for net in (g.G, g.D): net.zero_grad(set_to_none=True)
-            if g.scalers: g.scalers = {k: _fresh_scaler(s, self.acc) for k, s in g.scalers.items()}
+            if g.scalers:                                  # new scalers, none of the capture's half-taken steps
+                g.scalers = grad_scalers(self.acc, {k: s.state_dict() for k, s in g.scalers.items()})
 
     def __call__(self, real:torch.Tensor) -> dict[str, torch.Tensor]:
         if self.real is None: self.real = torch.empty_like(real)

@@ -61,12 +61,11 @@ def update_ema(G_ema:torch.nn.Module, G:torch.nn.Module,
     torch._foreach_copy_(list(G_ema.buffers()), list(unwrap(G).buffers()))
 
 # %% ../nbs/05b_step.ipynb #b794ee74
-def grad_scalers(acc:Accelerator, state:RunState|None=None) -> dict | None:
-    "fp16: a `GradScaler` for D's loss and one for G's (continued from `state`'s loop state); else None."
+def grad_scalers(acc:Accelerator, saved:dict|None=None) -> dict | None:
+    "fp16: a `GradScaler` for D's loss and one for G's (continued from their `saved` state dicts); else None."
     scalers = {k: acc.grad_scaler() for k in ('D', 'G')}
     if None in scalers.values(): return None
-    saved = state.loop.get('grad_scalers', {}) if state is not None else {}
-    for k, sd in saved.items(): scalers[k].load_state_dict(sd)
+    for k, sd in (saved or {}).items(): scalers[k].load_state_dict(sd)
     return scalers
 
 def loss_scale(scaler, acc:Accelerator) -> torch.Tensor | None:
@@ -127,7 +126,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     world = dist.get_world_size() if dist.is_initialized() else 1
     parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * world, state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
-    parts['scalers'] = grad_scalers(acc, state)
+    parts['scalers'] = grad_scalers(acc, state.loop.get('grad_scalers'))
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
     D_ddp = Dc
     if dist.is_initialized():
