@@ -20,7 +20,7 @@ from contextlib import nullcontext
 import torch
 import torch.nn.functional as F
 from msls_nb.config import make_train_config, PRESETS
-from msls_nb.device import get_accelerator
+from msls_nb.device import get_accelerator, cpu_has_fast_bf16
 from msls_nb.models import Generator, Discriminator, weights_init, train_flops_per_image
 from msls_nb.step import build_gan, dcgan_step
 from msls_nb.graphs import use_cuda_graphs
@@ -84,28 +84,37 @@ def classic_step_fn(cfg, acc, real):
         log.append((errG.item(), errD.item(), D_x, D_G_z1, D_G_z2))
     return step
 
-def tuned_step_fn(cfg, acc, real):
-    "The classic loop tuned by hand: bf16 autocast where the device has it, channels_last, fused AdamW, no host syncs."
-    cl = torch.channels_last
+def device_has_bf16(acc) -> bool:
+    "Whether the device runs bf16 matrix work natively (what a user tuning by hand would pick, whatever msls_nb uses)."
+    if acc.kind == 'cuda': return torch.cuda.is_bf16_supported()
+    if acc.kind == 'cpu': return cpu_has_fast_bf16()
+    return acc.kind == 'hpu'
+
+def tuned_step_fn(cfg, acc, real, bf16=None):
+    """The classic loop tuned by hand, an anchor that does not move with msls_nb's defaults: bf16 autocast on any device
+    that has it (`bf16`: None asks the device; msls_nb's own `amp` is never read), channels_last, fused AdamW, no host
+    syncs. It still runs the classic algorithm: both D losses in one backward, D's weight gradients in the G step."""
+    cl, bf16 = torch.channels_last, device_has_bf16(acc) if bf16 is None else bf16
     G = Generator(cfg).to(acc.device, memory_format=cl).apply(weights_init)
     D = Discriminator(cfg).to(acc.device, memory_format=cl).apply(weights_init)
     opt = lambda m: torch.optim.AdamW(m.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=acc.kind in ('cuda', 'cpu'))
     oG, oD, real = opt(G), opt(D), real.to(acc.device).contiguous(memory_format=cl)
-    amp = torch.autocast(acc.kind, dtype=torch.bfloat16) if acc.kind in ('cuda', 'cpu') and acc.amp == 'bf16' else nullcontext()
+    amp = lambda: torch.autocast(acc.kind, dtype=torch.bfloat16) if bf16 else nullcontext()
     def step():
         b = real.shape[0]
-        with amp: out_real, fake = D(real).float(), G(torch.randn(b, cfg.nz, 1, 1, device=acc.device)); out_fake = D(fake.detach()).float()
+        with amp(): out_real, fake = D(real).float(), G(torch.randn(b, cfg.nz, 1, 1, device=acc.device)); out_fake = D(fake.detach()).float()
         errD = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real)) + F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
         oD.zero_grad(set_to_none=True); errD.backward(); oD.step()
-        with amp: out = D(fake).float()
+        with amp(): out = D(fake).float()
         errG = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
         oG.zero_grad(set_to_none=True); errG.backward(); oG.step()
+    step.amp, step.nets = ('bf16' if bf16 else 'off'), (G, D)
     return step
 
 def build(cfg, acc):
-    "The GAN as a run builds it (CUDA graphs where asked and possible)."
+    "The GAN as a run builds it (CUDA graphs where asked, or by default on CUDA, and possible)."
     gan = build_gan(cfg, acc)
-    return use_cuda_graphs(gan, cfg, acc) if cfg.cuda_graphs else gan
+    return use_cuda_graphs(gan, cfg, acc, quiet=cfg.cuda_graphs is None) if acc.try_cuda_graphs(cfg.cuda_graphs) else gan
 
 def fast_step_fn(cfg, acc, real):
     gan = build(cfg, acc)
@@ -114,20 +123,27 @@ def fast_step_fn(cfg, acc, real):
     step.used = dict(compiled=gan.compiled, graphed=gan.graphed is not None)   # after any fallback
     return step
 
+def loader_ms_per_batch(data, acc, epochs) -> float:
+    "Milliseconds per batch of the loader alone over `epochs`: batches ready on the device, the device's copies included."
+    t = time.perf_counter(); n = sum(1 for e in epochs for _ in data.batches(e)); sync(acc)
+    return (time.perf_counter() - t) / n * 1e3
+
 def data_step_fn(cfg, acc):
-    "The step fed by the real data pipeline (packed cache by default), cycling through epochs."
+    """The step fed by the real data pipeline (packed cache by default), cycling through epochs. The loader alone is
+    timed twice: its first epoch (every row checked against its CRC, pages mapped, pinned buffers allocated: once per
+    process) and then in steady state, which is what the step sees for the rest of a run."""
     from msls_nb.data import prepare_data, make_train_data
     prepare_data(cfg)
     data, gan = make_train_data(cfg, acc), build(cfg, acc)
-    t = time.perf_counter(); n = sum(1 for e in range(101, 104) for _ in data.batches(e))
-    loader_ms = (time.perf_counter() - t) / n * 1e3          # the loader alone: augmented batches ready on the device
+    first_ms = loader_ms_per_batch(data, acc, [100])
+    loader_ms = loader_ms_per_batch(data, acc, range(101, 104))
     state = dict(it=iter(data.batches(1)), epoch=1)
     def step():
         try: real = next(state['it'])
         except StopIteration:
             state['epoch'] += 1; state['it'] = iter(data.batches(state['epoch'])); real = next(state['it'])
         dcgan_step(gan, real, acc)
-    step.loader_ms = loader_ms
+    step.loader_ms, step.first_epoch_ms = loader_ms, first_ms
     return step
 
 def result(cfg, acc, sec, flops, peak, label, **extra):
@@ -149,7 +165,8 @@ def main(argv=None):
     p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'])
     p.add_argument('--optimizer', default='auto', choices=['auto', 'fused', 'foreach', 'default'])
     p.add_argument('--compile', action='store_true')
-    p.add_argument('--cuda-graphs', action='store_true', help='replay the whole step as one CUDA graph')
+    p.add_argument('--cuda-graphs', default='auto', choices=['auto', 'on', 'off'],
+                   help='replay the whole step as one CUDA graph (auto: as a run does, on CUDA where the trial passes)')
     p.add_argument('--recipe', default=None, help='training recipe of the msls_nb loop (default: the default recipe)')
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
@@ -161,13 +178,13 @@ def main(argv=None):
     p.add_argument('--profile', type=int, default=0, metavar='N', help='also profile 3 steps of the default loop and print its top N kernels/ops')
     a = p.parse_args(argv)
     cl = {'auto': None, 'on': True, 'off': False}[a.channels_last]
-    base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, cuda_graphs=a.cuda_graphs, **({'recipe': a.recipe} if a.recipe else {}))
+    base = make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, cuda_graphs={'auto': None, 'on': True, 'off': False}[a.cuda_graphs], **({'recipe': a.recipe} if a.recipe else {}))
     acc = get_accelerator(a.device, a.amp, cl, None if a.optimizer == 'auto' else a.optimizer)
     if acc.kind == 'cuda': torch.backends.cudnn.benchmark = True
     flops, peak = train_flops_per_image(base), device_peak(acc)
     torch.manual_seed(0)
     real = torch.rand(a.batch_size, base.nc, base.img_size, base.img_size) * 2 - 1
-    variants = [('msls_nb', acc, base)]
+    variants, graphs_on = [('msls_nb', acc, base)], acc.try_cuda_graphs(base.cuda_graphs)
     if a.sweep:
         alt = lambda **kw: get_accelerator(a.device, kw.get('amp', acc.amp), kw.get('channels_last', acc.channels_last), kw.get('optimizer', acc.optimizer_impl))
         variants += [('amp=off', alt(amp='off'), base), ('channels_last=' + str(not acc.channels_last), alt(channels_last=not acc.channels_last), base),
@@ -175,17 +192,19 @@ def main(argv=None):
         if acc.kind == 'cuda':
             other = 'bf16' if acc.amp == 'fp16' else 'fp16'
             variants += [(f'amp={other}', alt(amp=other), base),
-                         ('cuda_graphs=' + str(not base.cuda_graphs), acc, base.replace(cuda_graphs=not base.cuda_graphs))]
-        if base.recipe != 'classic': variants += [('recipe=classic', acc, make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, recipe='classic'))]
+                         ('cuda_graphs=' + str(not graphs_on), acc, base.replace(cuda_graphs=not graphs_on))]
+        if base.recipe != 'classic': variants += [('recipe=classic', acc, make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, cuda_graphs=base.cuda_graphs, recipe='classic'))]
     variants = [v for v in variants if v[0] not in a.skip]
     # Build every loop first, then time them in turns (`--repeats` rounds) so that drift of a shared machine hits all alike.
     runs = [(label, vacc, vcfg, fast_step_fn(vcfg, vacc, real), None) for label, vacc, vcfg in variants]
     if a.compare_classic:
         classic_acc = get_accelerator(a.device, 'off', False, 'default')
-        runs.append(('classic', classic_acc, base.replace(compile=False), classic_step_fn(base, acc, acc.to_device(real).contiguous()), None))
-        runs.append(('hand-tuned classic', acc, base.replace(compile=False), tuned_step_fn(base, acc, real), None))
+        anchor = base.replace(compile=False, cuda_graphs=False)
+        runs.append(('classic', classic_acc, anchor, classic_step_fn(base, acc, acc.to_device(real).contiguous()), None))
+        tuned = tuned_step_fn(base, acc, real)     # its own precision (bf16 where the device has it), whatever acc.amp is
+        runs.append(('hand-tuned classic', get_accelerator(a.device, tuned.amp, True, 'fused'), anchor, tuned, None))
     if a.data:
-        cfg = base.replace(limit=max(8 * a.batch_size, 256))
+        cfg = base.replace(limit=max(16 * a.batch_size, 256))
         data_step = data_step_fn(cfg, acc)
         runs.append(('msls_nb+data', acc, cfg, data_step, None))
     times = {r[0]: [] for r in runs}
@@ -197,7 +216,8 @@ def main(argv=None):
         extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]], **getattr(step, 'used', {}))
         if label in ('classic', 'hand-tuned classic'): extra['speedup_of_msls_nb'] = round(med[label] / med['msls_nb'], 3)
         if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4),
-                                                 loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4))
+                                                 loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4),
+                                                 loader_first_epoch_ms_per_batch=round(data_step.first_epoch_ms, 2))
         if label not in ('msls_nb', 'classic', 'hand-tuned classic', 'msls_nb+data'): extra['speedup_vs_default'] = round(med['msls_nb'] / med[label], 3)
         print(json.dumps(result(vcfg, vacc, med[label], flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset, **extra)), flush=True)
 

@@ -14,10 +14,11 @@ from .models import Generator, train_config_from_state_dict
 from .files import save_atomic, download_from_s3
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'RESUME_KEYS', 'unwrap', 'strip_prefixes', 'RunState', 'check_full_checkpoint', 'slim_checkpoint',
-           'save_slim_checkpoint', 'get_checkpoint', 'inference_state_dict', 'restore_G_for_inference', 'restore_model',
-           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'list_checkpoints',
-           'latest_checkpoint', 'prune_full_checkpoints']
+__all__ = ['FORMAT_VERSION', 'RESUME_KEYS', 'RUN_FLAGS', 'unwrap', 'strip_prefixes', 'RunState', 'check_full_checkpoint',
+           'slim_checkpoint', 'save_slim_checkpoint', 'get_checkpoint', 'inference_state_dict',
+           'restore_G_for_inference', 'load_optimizer_state', 'restore_model', 'checkpoint_train_config',
+           'generator_from_checkpoint', 'load_generator', 'list_checkpoints', 'latest_checkpoint',
+           'prune_full_checkpoints']
 
 # %% ../nbs/05_checkpoint.ipynb #e77041a3
 def unwrap(model:nn.Module) -> nn.Module:
@@ -148,13 +149,28 @@ def restore_G_for_inference(checkpoint, G) -> nn.Module:
     _load_state(G, inference_state_dict(checkpoint), 'generator')
     return G.eval()
 
+# %% ../nbs/05_checkpoint.ipynb #fc63492b
+RUN_FLAGS = ('capturable', 'fused', 'foreach', 'differentiable')   # how a process runs an optimiser: not its state
+
+def load_optimizer_state(optim:torch.optim.Optimizer, sd:dict):
+    "Load a saved optimiser state into `optim`, keeping how `optim` runs (`RUN_FLAGS`), not how the saving run did."
+    flags = [{k: g[k] for k in RUN_FLAGS if k in g} for g in optim.param_groups]
+    optim.load_state_dict(sd)
+    for group, mine in zip(optim.param_groups, flags):
+        group.update(mine)
+        on_device = group.get('capturable') or group.get('fused')   # their step counts live beside the parameters
+        for p in group['params']:
+            state = optim.state.get(p, {})
+            if torch.is_tensor(state.get('step')):
+                state['step'] = state['step'].to(p.device if on_device else 'cpu', torch.float32)
+
 # %% ../nbs/05_checkpoint.ipynb #0d1c1a94
 def restore_model(ckpt:dict, G:nn.Module, D:nn.Module|None=None, G_optim=None, D_optim=None, G_ema:nn.Module|None=None):
     "Load generator, discriminator, optimiser and EMA generator states from a full checkpoint (those given)."
     _load_state(G, ckpt['G_state_dict'], 'generator')
     if D is not None: _load_state(D, ckpt['D_state_dict'], 'discriminator')
-    if G_optim is not None: G_optim.load_state_dict(ckpt['G_optim'])
-    if D_optim is not None: D_optim.load_state_dict(ckpt['D_optim'])
+    if G_optim is not None: load_optimizer_state(G_optim, ckpt['G_optim'])
+    if D_optim is not None: load_optimizer_state(D_optim, ckpt['D_optim'])
     if G_ema is not None: _load_state(G_ema, ckpt.get('G_ema_state_dict') or ckpt['G_state_dict'], 'EMA generator')
 
 # %% ../nbs/05_checkpoint.ipynb #5ff5d888

@@ -114,6 +114,10 @@ class Accelerator:
         if capturable: impl['capturable'] = True      # its step counts live on the device: a CUDA graph can replay it
         return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **impl)
 
+    def try_cuda_graphs(self, asked:bool|None) -> bool:
+        "Whether to try the step as one CUDA graph: where `asked` (a config's `cuda_graphs`), or by default (None) on CUDA."
+        return bool(asked) or (asked is None and self.kind == 'cuda')
+
     def to_device(self, x:torch.Tensor) -> torch.Tensor:
         "Move a batch to the device (non-blocking from pinned memory), in the chosen memory format."
         return self.in_memory_format(x.to(self.device, non_blocking=self.pin_memory))

@@ -107,14 +107,16 @@ def graphed_steps_gap(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, wa
     finally: restore()
 
 # %% ../nbs/05c_graphs.ipynb #8c7a3875
-def use_cuda_graphs(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, warmup:int=3, tolerance:float=1e-3) -> GAN:
-    "Replay `gan`'s step as one CUDA graph where it can be captured and trains as the eager step does; else warn once."
+def use_cuda_graphs(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, warmup:int=3, tolerance:float=1e-3,
+                    quiet:bool=False   # graphs by default, not asked for: where they cannot be, a note, not a warning
+                   ) -> GAN:
+    "Replay `gan`'s step as one CUDA graph where it can be captured and trains as the eager step does; else say why once."
     why = graph_blockers(gan, acc, on_cuda=api is None)
     if not why:
         try: gap = graphed_steps_gap(gan, cfg, acc, api)
         except Exception as e: why = [f'the capture failed ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]})']
         else:
             if not gap <= tolerance: why = [f'the graphed step trains {gap:.2g} away from the eager one']
-    if why: log(f"warning: no CUDA graphs: {'; '.join(why)}; training without them")
+    if why: log(f"{'note' if quiet else 'warning'}: no CUDA graphs: {'; '.join(why)}; training without them")
     else: gan.graphed = GraphedStep(gan, acc, warmup, api)
     return gan

@@ -119,7 +119,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     G, D = Generator.from_config(cfg).apply(weights_init), Discriminator.from_config(cfg).apply(weights_init)
     G, D = acc.prepare(G), acc.prepare(D)
     args = dict(betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-    args['capturable'] = cfg.cuda_graphs and acc.kind == 'cuda'
+    args['capturable'] = acc.kind == 'cuda' and acc.try_cuda_graphs(cfg.cuda_graphs)
     G_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args)
     D_optim = acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
     state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()

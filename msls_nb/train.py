@@ -218,7 +218,8 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
-    if train_cfg.cuda_graphs: use_cuda_graphs(gan, train_cfg, acc)
+    if acc.try_cuda_graphs(train_cfg.cuda_graphs):   # by default on CUDA; a default that cannot graph says so quietly
+        use_cuda_graphs(gan, train_cfg, acc, quiet=train_cfg.cuda_graphs is None)
     return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None)
 
 # %% ../nbs/06_train.ipynb #324bcdaa
