@@ -143,7 +143,7 @@ def data_step_fn(cfg, acc):
         except StopIteration:
             state['epoch'] += 1; state['it'] = iter(data.batches(state['epoch'])); real = next(state['it'])
         dcgan_step(gan, real, acc)
-    step.loader_ms, step.first_epoch_ms = loader_ms, first_ms
+    step.loader_ms, step.first_epoch_ms, step.batches_per_epoch = loader_ms, first_ms, data.batches_per_epoch
     return step
 
 def result(cfg, acc, sec, flops, peak, label, **extra):
@@ -175,6 +175,7 @@ def main(argv=None):
     p.add_argument('--sweep', action='store_true', help='each switch on/off against the default configuration')
     p.add_argument('--skip', nargs='*', default=[], metavar='LABEL', help='sweep variants to leave out, e.g. compile=True')
     p.add_argument('--data', action='store_true', help='real batches from the data pipeline vs synthetic tensors')
+    p.add_argument('--data-root', default=None, help='images for --data (default: the embedded sample, 288 images)')
     p.add_argument('--profile', type=int, default=0, metavar='N', help='also profile 3 steps of the default loop and print its top N kernels/ops')
     a = p.parse_args(argv)
     cl = {'auto': None, 'on': True, 'off': False}[a.channels_last]
@@ -204,7 +205,7 @@ def main(argv=None):
         tuned = tuned_step_fn(base, acc, real)     # its own precision (bf16 where the device has it), whatever acc.amp is
         runs.append(('hand-tuned classic', get_accelerator(a.device, tuned.amp, True, 'fused'), anchor, tuned, None))
     if a.data:
-        cfg = base.replace(limit=max(16 * a.batch_size, 256))
+        cfg = base.replace(limit=max(16 * a.batch_size, 256), data_root=a.data_root)
         data_step = data_step_fn(cfg, acc)
         runs.append(('msls_nb+data', acc, cfg, data_step, None))
     times = {r[0]: [] for r in runs}
@@ -215,13 +216,16 @@ def main(argv=None):
     for label, vacc, vcfg, step, _ in runs:
         extra = dict(repeats=a.repeats, ms_per_step_all=[round(t * 1e3, 1) for t in times[label]], **getattr(step, 'used', {}))
         if label in ('classic', 'hand-tuned classic'): extra['speedup_of_msls_nb'] = round(med[label] / med['msls_nb'], 3)
-        if label == 'msls_nb+data': extra.update(synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4),
+        if label == 'msls_nb+data': extra.update(batches_per_epoch=data_step.batches_per_epoch, synthetic_ms_per_step=round(med['msls_nb'] * 1e3, 2), data_overhead=round(med[label] / med['msls_nb'] - 1, 4),
                                                  loader_alone_ms_per_batch=round(data_step.loader_ms, 2), loader_fraction_of_step=round(data_step.loader_ms / (med['msls_nb'] * 1e3), 4),
                                                  loader_first_epoch_ms_per_batch=round(data_step.first_epoch_ms, 2))
         if label not in ('msls_nb', 'classic', 'hand-tuned classic', 'msls_nb+data'): extra['speedup_vs_default'] = round(med['msls_nb'] / med[label], 3)
         print(json.dumps(result(vcfg, vacc, med[label], flops, device_peak(vacc) if vacc.amp != acc.amp else peak, label, preset=a.preset, **extra)), flush=True)
 
-    if a.profile: profile_top_ops(runs[0][3], acc, a.profile, preset=a.preset, batch_size=a.batch_size)
+    if a.profile:   # kernels of the eager step (a graph replays the same ones) and of the hand-tuned anchor
+        for label, _, _, step, _ in runs:
+            if label in ('cuda_graphs=False', 'hand-tuned classic') or (label == 'msls_nb' and not graphs_on):
+                profile_top_ops(step, acc, a.profile, loop=label, preset=a.preset, batch_size=a.batch_size)
 
 def profile_top_ops(step, acc, n, **info):
     "torch.profiler over 3 steps: one JSON line per top op by self time on the device (CPU time on the CPU)."

@@ -26,7 +26,6 @@ def graph_blockers(gan:GAN, acc:Accelerator,
     if on_cuda and not all(g.get('capturable') for o in (gan.G_optim, gan.D_optim) for g in o.param_groups):
         why.append('the optimizers are not capturable')
     if dist.is_initialized(): why.append('DDP runs several processes')
-    if gan.compiled: why.append('torch.compile is on')
     if gan.r1_gamma > 0: why.append('the lazy R1 penalty changes the step every r1_every steps')
     if gan.augment is not None and gan.augment.adaptive: why.append('the adaptive augmentation decides in Python')
     return why
