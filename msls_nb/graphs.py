@@ -40,8 +40,14 @@ def cuda_graph_api() -> SimpleNamespace:
         torch.cuda.current_stream().wait_stream(side)
     def capture(fn):
         graph = torch.cuda.CUDAGraph()
-        # thread_local: the loader's thread may copy batches to the device meanwhile
-        with torch.cuda.graph(graph, capture_error_mode='thread_local'): fn()   # recorded, not run
+        try:   # thread_local: the loader's thread may copy batches to the device meanwhile
+            with torch.cuda.graph(graph, capture_error_mode='thread_local'): fn()   # recorded, not run
+        except Exception:
+            # a failed capture leaves the CUDA generator "capturing": every later random draw would fail with
+            # "Offset increment outside graph capture" (measured on an H200); a clone of its state is a working one
+            gen = torch.cuda.default_generators[torch.cuda.current_device()]
+            if hasattr(gen, 'clone_state'): gen.graphsafe_set_state(gen.clone_state())   # torch >= 2.5
+            raise
         return graph.replay
     return SimpleNamespace(warm=warm, capture=capture)
 
