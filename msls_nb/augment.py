@@ -9,7 +9,7 @@ import torch
 from .config import AUGMENT_TRANSFORMS, parse_augment_policy
 
 # %% auto #0
-__all__ = ['AUGMENT_OPS', 'shift_images', 'Shift', 'diff_augment', 'AdaptiveAugment']
+__all__ = ['AUGMENT_OPS', 'diff_augment', 'AdaptiveAugment']
 
 # %% ../nbs/04a_augment.ipynb #d74244b6
 def _color(x, u, on):
@@ -21,29 +21,6 @@ def _color(x, u, on):
     m_pixel = x.mean(1, keepdim=True)
     return x * (c * s) + m_pixel * (c * (1 - s)) + (m_pixel.mean((2, 3), keepdim=True) * (1 - c) + b)
 
-# %% ../nbs/04a_augment.ipynb #09e394ee
-def shift_images(x:torch.Tensor, ty:torch.Tensor, tx:torch.Tensor, sy:int, sx:int) -> torch.Tensor:
-    "Image i of `x` moved down `ty[i]` and right `tx[i]` pixels (|ty| <= sy, |tx| <= sx), zeros where nothing comes in."
-    B, C, H, W = x.shape
-    padded = torch.nn.functional.pad(x, (sx, sx, sy, sy))
-    rows = (torch.arange(H, device=x.device) + sy - ty[:, None])[:, :, None]      # (B, H, 1) rows of `padded`
-    cols = (torch.arange(W, device=x.device) + sx - tx[:, None])[:, None, :]      # (B, 1, W) columns
-    out = padded[torch.arange(B, device=x.device)[:, None, None], :, rows, cols]   # (B, H, W, C)
-    nhwc = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-    return out.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last if nhwc else torch.contiguous_format)
-
-class Shift(torch.autograd.Function):
-    "`shift_images` whose gradient is the opposite shift (a gather, where autograd's would scatter with atomics)."
-    @staticmethod
-    def forward(ctx, x, ty, tx, sy:int, sx:int):
-        ctx.save_for_backward(ty, tx); ctx.bounds = (sy, sx)
-        return shift_images(x, ty, tx, sy, sx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        ty, tx = ctx.saved_tensors
-        return Shift.apply(grad, -ty, -tx, *ctx.bounds), None, None, None, None
-
 # %% ../nbs/04a_augment.ipynb #2c92d9c6
 def _translation(x, u, on, ratio:float=0.125):
     "Shift each image by whole pixels in [-ratio*S, ratio*S] in y and x; uncovered pixels become 0."
@@ -51,7 +28,12 @@ def _translation(x, u, on, ratio:float=0.125):
     sy, sx = int(H * ratio + 0.5), int(W * ratio + 0.5)
     ty = torch.where(on, (u[:, 0] * (2 * sy + 1)).floor() - sy, 0.0).long().clamp(-sy, sy)
     tx = torch.where(on, (u[:, 1] * (2 * sx + 1)).floor() - sx, 0.0).long().clamp(-sx, sx)
-    return Shift.apply(x, ty, tx, sy, sx)
+    iy = torch.arange(H, device=x.device) - ty[:, None]   # source rows
+    ix = torch.arange(W, device=x.device) - tx[:, None]   # source columns
+    valid = ((iy >= 0) & (iy < H))[:, :, None] & ((ix >= 0) & (ix < W))[:, None, :]
+    out = x.gather(2, iy.clamp(0, H - 1)[:, None, :, None].expand(B, C, H, W))
+    out = out.gather(3, ix.clamp(0, W - 1)[:, None, None, :].expand(B, C, H, W))
+    return out * valid[:, None].to(x.dtype)
 
 def _cutout(x, u, on, ratio:float=0.5):
     "Zero one (ratio*S)-sided square per image at a random centre (clipped at the borders)."
