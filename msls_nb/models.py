@@ -10,101 +10,8 @@ from torch import nn
 from .config import TrainingConfig, ConfigError, IMG_SIZES
 
 # %% auto #0
-__all__ = ['STABLE_LAYOUT_DEVICES', 'layout_strides', 'in_layout', 'layout_stable_conv', 'layout_stable_conv_backward',
-           'ConvTranspose2d', 'Conv2d', 'n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_parameters',
-           'network_fields_from_state_dict', 'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image',
-           'calibrate_batchnorm']
-
-# %% ../nbs/04_models.ipynb #541e543a
-def layout_strides(shape:tuple, channels_last:bool) -> tuple:
-    "Strides of a dense tensor of `shape`: NHWC order for a 4-d `channels_last` tensor, else row-major (NCHW)."
-    order = [0, 2, 3, 1] if channels_last and len(shape) == 4 else list(range(len(shape)))
-    strides, step = [0] * len(shape), 1
-    for d in reversed(order): strides[d], step = step, step * max(shape[d], 1)
-    return tuple(strides)
-
-# %% ../nbs/04_models.ipynb #c9bbf66f
-def in_layout(t:torch.Tensor, channels_last:bool) -> torch.Tensor:
-    "`t` itself where its strides are exactly the layout's, else a copy that has them."
-    s = layout_strides(t.shape, channels_last)
-    return t if t.stride() == s else torch.empty_strided(t.shape, s, dtype=t.dtype, device=t.device).copy_(t)
-
-# %% ../nbs/04_models.ipynb #b5960afc
-_CUSTOM_OPS = hasattr(torch.library, 'custom_op') and hasattr(torch, 'compiler')   # torch >= 2.4
-# Where compiled convolutions run as `layout_stable_conv`. Not the CPU: its kernels return what inductor predicts, and
-# the opaque op costs 7-10% of a compiled naive-64 step there. Not HPU: it compiles with Habana's own backend.
-STABLE_LAYOUT_DEVICES = {'cuda', 'mps', 'xpu'}
-
-def _op(name:str):
-    "Decorator: the function as the torch custom op `msls_nb::<name>` (torch >= 2.4), else unchanged."
-    return torch.library.custom_op(f'msls_nb::{name}', mutates_args=()) if _CUSTOM_OPS else (lambda f: f)
-
-# %% ../nbs/04_models.ipynb #bab65f94
-@_op('conv')
-def layout_stable_conv(x:torch.Tensor, weight:torch.Tensor, stride:list[int], padding:list[int], dilation:list[int],
-                       transposed:bool, output_padding:list[int], groups:int, channels_last:bool) -> torch.Tensor:
-    "`aten.convolution` without bias (transposed or not), its result in exactly the layout asked for."
-    out = torch.ops.aten.convolution(x, weight, None, stride, padding, dilation, transposed, output_padding, groups)
-    return in_layout(out, channels_last)
-
-# %% ../nbs/04_models.ipynb #b3e94237
-def _conv_fake(x, weight, stride, padding, dilation, transposed, output_padding, groups, channels_last):
-    "What `layout_stable_conv` returns, for tracing: the convolution's shape, in the layout asked for."
-    out = torch.ops.aten.convolution(x, weight, None, stride, padding, dilation, transposed, output_padding, groups)
-    return torch.empty_strided(out.shape, layout_strides(out.shape, channels_last), dtype=out.dtype, device=out.device)
-
-if _CUSTOM_OPS: layout_stable_conv.register_fake(_conv_fake)
-
-# %% ../nbs/04_models.ipynb #9f134808
-@_op('conv_backward')
-def layout_stable_conv_backward(grad:torch.Tensor, x:torch.Tensor, weight:torch.Tensor, stride:list[int],
-                                padding:list[int], dilation:list[int], transposed:bool, output_padding:list[int],
-                                groups:int, channels_last:bool, input_grad:bool) -> tuple[torch.Tensor, torch.Tensor]:
-    "The gradients for `x` (empty unless `input_grad`) and `weight`, in the layout asked for."
-    gx, gw, _ = torch.ops.aten.convolution_backward(grad, x, weight, None, stride, padding, dilation, transposed,
-                                                    output_padding, groups, [input_grad, True, False])
-    return (in_layout(gx, channels_last) if input_grad else x.new_empty(0)), in_layout(gw, channels_last)
-
-# %% ../nbs/04_models.ipynb #596c1391
-def _conv_backward_fake(grad, x, weight, stride, padding, dilation, transposed, output_padding, groups, channels_last,
-                        input_grad):
-    "What `layout_stable_conv_backward` returns, for tracing."
-    like = lambda t: torch.empty_strided(t.shape, layout_strides(t.shape, channels_last), dtype=t.dtype, device=t.device)
-    return (like(x) if input_grad else x.new_empty(0)), like(weight)
-
-def _conv_setup_context(ctx, inputs, output):
-    x, weight, *ctx.conv_args = inputs
-    ctx.save_for_backward(x, weight)
-
-def _conv_backward(ctx, grad):
-    x, weight = ctx.saved_tensors
-    gx, gw = layout_stable_conv_backward(grad, x, weight, *ctx.conv_args, ctx.needs_input_grad[0])
-    return (gx if ctx.needs_input_grad[0] else None), gw, *[None] * len(ctx.conv_args)
-
-if _CUSTOM_OPS:
-    layout_stable_conv_backward.register_fake(_conv_backward_fake)
-    layout_stable_conv.register_autograd(_conv_backward, setup_context=_conv_setup_context)
-
-# %% ../nbs/04_models.ipynb #22d908bc
-class _LayoutStable:
-    "Mixin for `nn.Conv2d`/`nn.ConvTranspose2d`: compiled for a GPU, run as `layout_stable_conv` (autocast kept)."
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        plain = self.padding_mode != 'zeros' or isinstance(self.padding, str)   # padding the op does not do
-        if plain or not (_CUSTOM_OPS and x.device.type in STABLE_LAYOUT_DEVICES and torch.compiler.is_compiling()):
-            return super().forward(x)
-        w, kind = self.weight, x.device.type
-        if torch.is_autocast_enabled(kind):                     # autocast does not reach into custom ops: cast here
-            x, w = x.to(torch.get_autocast_dtype(kind)), w.to(torch.get_autocast_dtype(kind))
-        nhwc = self.weight.is_contiguous(memory_format=torch.channels_last) and not self.weight.is_contiguous()
-        out = layout_stable_conv(x, w, list(self.stride), list(self.padding), list(self.dilation), self.transposed,
-                                 list(self.output_padding), self.groups, nhwc)
-        return out if self.bias is None else out + self.bias.to(out.dtype).view(1, -1, 1, 1)
-
-class ConvTranspose2d(_LayoutStable, nn.ConvTranspose2d):
-    "`nn.ConvTranspose2d` whose output layout torch.compile cannot mispredict."
-
-class Conv2d(_LayoutStable, nn.Conv2d):
-    "`nn.Conv2d` whose output layout torch.compile cannot mispredict."
+__all__ = ['n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_parameters', 'network_fields_from_state_dict',
+           'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image', 'calibrate_batchnorm']
 
 # %% ../nbs/04_models.ipynb #4a38c3fe
 def n_blocks(img_size:int) -> int:
@@ -130,12 +37,12 @@ class Generator(nn.Module):
         f = _fields(nz, ('nz', 'ngf', 'nc', 'img_size'), dict(ngf=ngf, nc=nc, img_size=img_size))
         self.nz, self.ngf, self.nc, self.img_size = f['nz'], f['ngf'], f['nc'], f['img_size']
         n, w = n_blocks(self.img_size), self.ngf
-        layers = [ConvTranspose2d(self.nz, w * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 2**n), nn.ReLU(True)]
+        layers = [nn.ConvTranspose2d(self.nz, w * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 2**n), nn.ReLU(True)]
         for k in reversed(range(n)):   # state size. (ngf * 2**k) x 2**(n-k+3) x 2**(n-k+3)
-            layers += [ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k),
+            layers += [nn.ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k),
                        nn.ReLU(True)]
         # state size. (nc) x img_size x img_size
-        layers += [ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [nn.ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     @classmethod
@@ -160,11 +67,11 @@ class Discriminator(nn.Module):
         self.ndf, self.nc, self.img_size = f['ndf'], f['nc'], f['img_size']
         n, w = n_blocks(self.img_size), self.ndf
         # state size. (ndf) x S/2 x S/2
-        layers = [Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        layers = [nn.Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for k in range(n):
-            layers += [Conv2d(w * 2**k, w * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**(k+1)),
+            layers += [nn.Conv2d(w * 2**k, w * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**(k+1)),
                        nn.LeakyReLU(0.2, inplace=True)]
-        layers += [Conv2d(w * 2**n, 1, 4, 1, 0, bias=False)]   # state size. 1 x 1 x 1: one logit
+        layers += [nn.Conv2d(w * 2**n, 1, 4, 1, 0, bias=False)]   # state size. 1 x 1 x 1: one logit
         self.main = nn.Sequential(*layers)
 
     @classmethod
