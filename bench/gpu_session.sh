@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 python -c "import torch, torchvision; print(torch.__version__, torch.cuda.get_device_name())" || pip install -q torch torchvision
 pip install -q --no-deps -e . >/dev/null 2>&1 || pip install -q -e .
 nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv | tee "$OUT/gpu.txt"
-timeout 50 python bench/data_pipeline.py --device cuda --img-size 128 --images 4096 --batch-size 256 --epochs 3 --data /tmp/msls_imgs \
+timeout 90 python bench/data_pipeline.py --device cuda --img-size 128 --images 2048 --batch-size 256 --epochs 3 --data /tmp/msls_imgs \
   --loader-sizes 128 2>> "$OUT/stderr.txt" | tee -a "$OUT/results.jsonl"
 timeout 120 python -m pytest tests/test_cuda.py -q -x -p no:cacheprovider 2>&1 | tail -15 | tee "$OUT/test_cuda.txt"
 timeout 160 python bench/train_throughput.py --preset safe-128 --batch-size 256 --steps 20 --warmup 5 --repeats 3 --sweep \
