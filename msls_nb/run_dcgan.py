@@ -11,12 +11,13 @@ if globals().get('__file__', '').endswith('run_dcgan.py') and not __package__:
     sys.path.insert(0, str(_Path(__file__).resolve().parents[1])); __package__ = 'msls_nb'
 from pathlib import Path
 from .config import UserError, UserArgumentParser, str2bool, PRESETS
+from .environment import check_environment
 from .device import get_accelerator
 from .files import StorageError, save_png, save_gif, save_mp4
 
 # %% auto #0
-__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'generate', 'generate_main', 'data_parser',
-           'data_command', 'data_main']
+__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'generate', 'generate_main',
+           'data_parser', 'data_command', 'data_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
 def run_command(prog:str, fn) -> int:
@@ -34,16 +35,19 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
     p = UserArgumentParser(prog=prog,
                            description='Train a DCGAN on MSLS street-level imagery (or the embedded sample data).')
     p.add_argument('-c', '--checkpoint_params', default=None,
-                   help='JSON object: name, root, log_frequency, save_frequency, s3_bucket')
+                   help='JSON object: name, root, log_frequency, save_frequency, s3_bucket, keep_last')
     p.add_argument('-t', '--train_params', default=None,
                    help='JSON object of TrainingConfig fields: nc, nz, ngf, ndf, lr, beta1, beta2, batch_size, '
                         'img_size, weight_decay, ...')
     p.add_argument('-se', '--s_epoch', default='0',
                    help='0: new run; N: resume after checkpoint_N.pt; -1 or auto: the newest checkpoint')
-    p.add_argument('-ne', '--n_epoch', type=int, default=16, help='epochs to train in this invocation (default 16)')
+    p.add_argument('-ne', '--n_epoch', type=int, default=None,
+                   help='epochs to train in this invocation (default 16; with --minutes: as many as fit)')
     p.add_argument('--end_epoch', type=int, default=None,
                    help='train until this epoch, counted from the run\'s start (instead of --n_epoch more); '
                         'elastic jobs keep it across restarts')
+    p.add_argument('--minutes', type=float, default=None,
+                   help='train for about this many minutes, then save and finish (at most --n_epoch epochs)')
     p.add_argument('-d', '--dataroot', default=None,
                    help='MSLS train_val/ folder or any image folder (default: the embedded sample data)')
     p.add_argument('-log', '--logging', default='True', help='TensorBoard scalars under <run>/events (True/False)')
@@ -68,13 +72,16 @@ def train(a:argparse.Namespace):
                                               a.seed, a.s3_bucket)
     log(note)
     return start_or_resume_training_run(train_cfg, model_cfg, a.n_epoch, a.s_epoch, logging, profile, device=a.device,
-                                        progress=progress, end_epoch=a.end_epoch)
+                                        progress=progress, end_epoch=a.end_epoch, minutes=a.minutes)
 
 # %% ../nbs/10_cli.ipynb #2c5298a8
 def main(argv:list|None=None) -> int:
     "Entry point of `python -m msls_nb.run_dcgan` and `msls-train`."
     prog = 'msls-train' if sys.argv and sys.argv[0].endswith('msls-train') else 'python -m msls_nb.run_dcgan'
-    return run_command(prog, lambda: train(build_parser(prog).parse_args(argv)) and 0)
+    def run(a:argparse.Namespace):
+        check_environment(a.device)   # first: torch and torchvision a working pair, the device usable
+        return train(a) and 0
+    return run_command(prog, lambda: run(build_parser(prog).parse_args(argv)))
 
 # %% ../nbs/10_cli.ipynb #03462580
 #| eval: false
@@ -87,7 +94,8 @@ def generate_parser() -> argparse.ArgumentParser:
                            description='Render a grid PNG or a SLERP GIF/MP4 from a generator checkpoint.')
     p.add_argument('checkpoint', help='slim or full checkpoint: a local path or s3://bucket/key')
     p.add_argument('-o', '--output', default=None,
-                   help='.png: a grid; .gif or .mp4: a SLERP animation (default grid.png, or slerp.gif with --frames)')
+                   help=".png: a grid; .gif or .mp4: a SLERP animation (default: a grid in the checkpoint's run folder, "
+                        "figures/, or with --frames a GIF in its videos/)")
     p.add_argument('--seed', type=int, default=0, help='seed of the latents (default 0)')
     p.add_argument('--count', type=int, default=16, help='images per grid or per frame (default 16)')
     p.add_argument('--frames', type=int, default=None,
@@ -100,12 +108,22 @@ def generate_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/10_cli.ipynb #0274e822
+def default_output(checkpoint:str, # a local path or s3://.../<run>/<file>.pt
+                   suffix:str,     # '.png' (a grid) or '.gif' (an animation)
+                   seed:int) -> Path:
+    "Where `msls-generate` writes without `-o`: the checkpoint's run folder (for s3://, `runs/<run>`), never the working folder."
+    from msls_nb.config import default_root
+    ckpt = Path(checkpoint.removeprefix('s3://'))
+    run = Path(default_root()) / ckpt.parent.name if checkpoint.startswith('s3://') else ckpt.parent
+    kind = ('figures', 'generated') if suffix == '.png' else ('videos', 'slerp')
+    return run / kind[0] / f'{kind[1]}_{ckpt.stem}_seed{seed}{suffix}'
+
 def _check_generate_args(a):
     for k in ('count', 'fps', 'nrow', 'frames'):
         v = getattr(a, k)
         if v is not None and v <= 0: raise UserError(f"--{k} must be positive, got {v}")
     if a.keyframes < 2: raise UserError(f"--keyframes must be at least 2, got {a.keyframes}")
-    a.output = Path(a.output or ('slerp.gif' if a.frames else 'grid.png'))
+    a.output = Path(a.output) if a.output else default_output(a.checkpoint, '.gif' if a.frames else '.png', a.seed)
     if a.output.suffix.lower() not in ('.png', '.gif', '.mp4'):
         raise UserError(f"--output {a.output} must end in .png (a grid), .gif or .mp4 (an animation)")
 
@@ -128,7 +146,10 @@ def generate(a:argparse.Namespace) -> Path:
 # %% ../nbs/10_cli.ipynb #37d70bdf
 def generate_main(argv:list[str]|None=None) -> int:
     "Entry point of `msls-generate`."
-    return run_command('msls-generate', lambda: print(generate(generate_parser().parse_args(argv))))
+    def run(a:argparse.Namespace):
+        check_environment(a.device)   # first, as for msls-train
+        print(generate(a))
+    return run_command('msls-generate', lambda: run(generate_parser().parse_args(argv)))
 
 # %% ../nbs/10_cli.ipynb #59fcc668
 def data_parser() -> UserArgumentParser:
