@@ -17,7 +17,8 @@ from .files import StorageError, save_png, save_gif, save_mp4
 
 # %% auto #0
 __all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'generate', 'generate_main',
-           'data_parser', 'data_command', 'data_main']
+           'data_parser', 'data_command', 'data_main', 'explore_parser', 'explore_notebook', 'explore_command',
+           'explore_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
 def run_command(prog:str, fn) -> int:
@@ -196,3 +197,48 @@ def data_command(a:argparse.Namespace) -> int:
 def data_main(argv:list|None=None) -> int:
     "Entry point of `msls-data`."
     return run_command('msls-data', lambda: data_command(data_parser().parse_args(argv)))
+
+# %% ../nbs/10_cli.ipynb #527e1f4e
+def explore_parser() -> UserArgumentParser:
+    "The arguments of `msls-explore` (the rest go to Voila)."
+    p = UserArgumentParser(prog='msls-explore', description='Open the latent-space explorer (nbs/explore.ipynb) as a web '
+                           'app, served by Voila. Options not listed here go to Voila, e.g. --port=8867 or --no-browser.')
+    p.add_argument('checkpoint', nargs='?', default=None,
+                   help='slim or full checkpoint, a path or s3:// URI (default: $MSLS_NB_CHECKPOINT, else the newest run '
+                        'under --root)')
+    p.add_argument('--root', default='runs', help='folder of runs searched when no checkpoint is named (default: runs)')
+    return p
+
+def explore_notebook() -> Path:
+    "The `nbs/explore.ipynb` of the clone this package is installed from (`pip install -e .`)."
+    import msls_nb
+    nb = Path(msls_nb.__file__).resolve().parents[1] / 'nbs' / 'explore.ipynb'
+    if not nb.is_file():
+        raise UserError(f"msls-explore serves nbs/explore.ipynb from a clone of the repository (pip install -e "
+                        f"'.[explore]' there); there is none at {nb}")
+    return nb
+
+# %% ../nbs/10_cli.ipynb #e965c39b
+def explore_command(a:argparse.Namespace, voila_args:list[str]) -> tuple[list[str], dict]:
+    "The Voila command and environment that serve the explorer as `a` asks; says first which checkpoint it shows."
+    import os
+    from importlib.util import find_spec
+    from msls_nb.explore import choose_checkpoint
+    if find_spec('voila') is None: raise UserError('the explorer app needs Voila: pip install -e ".[explore]"')
+    named = a.checkpoint or os.environ.get('MSLS_NB_CHECKPOINT')
+    if named and not named.startswith('s3://'): named = str(Path(named).absolute())
+    root = str(Path(a.root).absolute())
+    print(choose_checkpoint(named, root)[1].replace('`', ''), flush=True)   # a missing named checkpoint ends here
+    env = {k: v for k, v in os.environ.items() if k != 'MSLS_NB_CHECKPOINT'}
+    env.update(MSLS_NB_ROOT=root, **({'MSLS_NB_CHECKPOINT': named} if named else {}))
+    return [sys.executable, '-m', 'voila', str(explore_notebook()), *voila_args], env
+
+def explore_main(argv:list[str]|None=None) -> int:
+    "Entry point of `msls-explore`: check the installation, choose and say the checkpoint, then become Voila."
+    import os
+    def run():
+        a, voila_args = explore_parser().parse_known_args(argv)
+        check_environment('cpu')
+        cmd, env = explore_command(a, voila_args)
+        os.execve(cmd[0], cmd, env)   # Voila in this process: Ctrl-C and signals reach it, and its kernels
+    return run_command('msls-explore', run)
