@@ -94,12 +94,14 @@ class TimeBudget:
     "Training time in seconds, from `started` on; says after each epoch which epoch the run should end with."
     seconds: float
     started: float = field(default_factory=time.perf_counter)
+    last: float|None = None   # when the previous epoch ended
 
-    def end_epoch(self, epoch:int, first_epoch:int, end_epoch:int, now:float|None=None) -> int:
-        "The last epoch that fits, seen after `epoch` (of those from `first_epoch` on); at most `end_epoch`."
-        spent = (time.perf_counter() if now is None else now) - self.started
-        per_epoch = spent / (epoch - first_epoch + 1)
-        return min(end_epoch, epoch + max(0, int((self.seconds - spent) // max(per_epoch, 1e-9))))
+    def end_epoch(self, epoch:int, cap:int, now:float|None=None) -> int:
+        "Seen at the end of `epoch`: the last epoch that fits at the pace of this one (at most `cap`); `epoch` stops now."
+        now = time.perf_counter() if now is None else now
+        epoch_s, self.last = now - (self.started if self.last is None else self.last), now
+        left = self.seconds - (now - self.started)
+        return min(cap, epoch + max(0, int(left // max(epoch_s, 1e-9))))
 
 # %% ../nbs/06_train.ipynb #33ff04ad
 def restarted_by_torchrun() -> bool:
@@ -417,9 +419,9 @@ def _budget_epochs(run:Run, minutes:float) -> str:
     cap = f', at most to {run.end_epoch}' if run.end_epoch - run.state.epoch < NO_EPOCH_CAP else ''
     return f'{run.first_epoch}.. for {minutes:g} min{cap}'
 
-def _apply_budget(run:Run, budget:TimeBudget, epoch:int, first:int, bar):
-    "Move the run's last epoch to where `budget` ends it (rank 0 decides for all ranks)."
-    run.end_epoch = run_on_main(budget.end_epoch, epoch, first, run.end_epoch)
+def _apply_budget(run:Run, budget:TimeBudget, epoch:int, first:int, cap:int, bar):
+    "Move the run's last epoch to where `budget` ends it, at most `cap` (rank 0 decides for all ranks)."
+    run.end_epoch = run_on_main(budget.end_epoch, epoch, cap)
     bar.total = (run.end_epoch - first + 1) * run.data.batches_per_epoch; bar.refresh()
 
 # %% ../nbs/06_train.ipynb #24af4748
@@ -448,13 +450,13 @@ def start_or_resume_training_run(
         log(f"{started}: " + ', '.join(f'{k}={v}' for k, v in summary.items()))
         stop, mlog, bar, on_step = _watch(run, stack, logging, profile, progress)
         trained_s, steps_before = 0.0, run.state.global_step
-        budget, first = TimeBudget(60 * minutes) if minutes else None, run.first_epoch
+        budget, first, cap = TimeBudget(60 * minutes) if minutes else None, run.first_epoch, run.end_epoch
         for epoch in range(run.first_epoch, run.end_epoch + 1):
             bar.set_description(f'epoch {epoch}/{run.end_epoch}')
             t0 = time.perf_counter()
             train_epoch(run, epoch, mlog, stop, on_step)
             trained_s += time.perf_counter() - t0
-            if budget: _apply_budget(run, budget, epoch, first, bar)
+            if budget: _apply_budget(run, budget, epoch, first, cap, bar)
             if _is_save_epoch(run, epoch):
                 save_checkpoints(run); mlog.start_window()   # images/s counts training, not saving
             if epoch == run.end_epoch: break   # a time budget ended the run here
