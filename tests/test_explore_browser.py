@@ -1,5 +1,6 @@
-"""The explorer as a user meets it: the README's `msls-explore` commands, as written, typed in the user's folder (a
-relative checkpoint path, or none: the newest run under runs/), serve nbs/explore.ipynb with Voila on 127.0.0.1; Debian's
+"""The explorer as a user meets it: the README's `msls-explore` commands, as written, typed at the root of a fresh copy of
+the repository (a relative checkpoint path, or none: the newest run under runs/), serve its nbs/explore.ipynb with Voila
+on 127.0.0.1 (its kernel runs in nbs/, where `runs/...` would mean nothing); Debian's
 Chromium (driven by Playwright) reads the page, moves the t slider and presses "save PNG", and the picture and the run
 folder change. A checkpoint that does not exist is a message on the page, also when Voila is started by hand."""
 import os, re, shlex, shutil, signal, socket, subprocess, sys, time
@@ -37,14 +38,24 @@ def wait_for(cond, timeout:float, what:str, every:float=0.25):
 def port_open(port:int) -> bool:
     with socket.socket() as s: return s.connect_ex(('127.0.0.1', port)) == 0
 
+def fresh_clone(dest:Path) -> Path:
+    "A copy of this checkout's files as a clone has them (tracked and new, not ignored ones: no runs/, no build output)."
+    listed = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard', '-z'], cwd=REPO, capture_output=True)
+    files = [f for f in listed.stdout.decode().split('\0') if f] if listed.returncode == 0 else None
+    if files is None: shutil.copytree(REPO, dest, ignore=shutil.ignore_patterns('runs', '.git', '__pycache__', '*.egg-info'))
+    for f in files or []:
+        if (REPO / f).is_file(): (dest / f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(REPO / f, dest / f)
+    return dest
+
 @pytest.fixture
 def user(tmp_path):
-    "The user's folder after the quickstart: runs/msls_dcgan/slim_checkpoint_300.pt (an untrained tiny generator)."
+    "The root of a fresh clone after the quickstart: runs/msls_dcgan/slim_checkpoint_300.pt (an untrained tiny generator)."
+    clone = fresh_clone(tmp_path / 'msls_nb')
     subprocess.run([sys.executable, '-c', 'from msls_nb.explore import untrained_checkpoint; '
-                    f'untrained_checkpoint({str(tmp_path / "runs")!r}, "msls_dcgan")'], check=True, timeout=60)
-    run = tmp_path / 'runs' / 'msls_dcgan'
+                    f'untrained_checkpoint({str(clone / "runs")!r}, "msls_dcgan")'], check=True, timeout=60)
+    run = clone / 'runs' / 'msls_dcgan'
     (run / 'slim_checkpoint_0.pt').rename(run / 'slim_checkpoint_300.pt')
-    return tmp_path
+    return clone
 
 @pytest.fixture
 def serve(user):
@@ -53,6 +64,7 @@ def serve(user):
     def start(cmd, env=None):
         port, log = free_port(), open(user / f'voila{len(started)}.log', 'w')
         env = {**{k: v for k, v in os.environ.items() if k not in ('IN_TEST', 'MSLS_NB_CHECKPOINT')}, 'PWD': str(user), **(env or {})}
+        env['PYTHONPATH'] = os.pathsep.join([str(user), *filter(None, [os.environ.get('PYTHONPATH')])])   # the clone's msls_nb
         p = subprocess.Popen(cmd + [f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1', '--show_tracebacks=True'],
                              cwd=user, env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append((p, log))
@@ -86,6 +98,9 @@ def drag_right(page, handle, dx:float):
 
 def test_readme_command_with_a_checkpoint_rerenders_and_saves_in_chromium(user, serve):
     url = serve(readme_command('runs/msls_dcgan/slim_checkpoint_300.pt'))   # relative to the user's folder, not nbs/
+    served = subprocess.run([sys.executable, '-c', 'from msls_nb.run_dcgan import explore_notebook; print(explore_notebook())'],
+                            cwd=user, env={**os.environ, 'PYTHONPATH': str(user)}, capture_output=True, text=True)
+    assert served.stdout.strip() == str(user / 'nbs' / 'explore.ipynb'), served   # the clone's own notebook
     run_dir = user / 'runs' / 'msls_dcgan'
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, url)
@@ -110,7 +125,7 @@ def test_readme_command_with_a_checkpoint_rerenders_and_saves_in_chromium(user, 
             assert saved[0].stat().st_size > 0
         finally:
             browser.close()
-    assert not list(Path(REPO / 'nbs').glob('runs')), 'the app wrote under nbs/'
+    assert not (user / 'nbs' / 'runs').exists(), 'the app wrote under nbs/'
 
 def test_readme_command_alone_opens_the_newest_run_and_says_so(user, serve):
     newer = user / 'runs' / 'later' / 'slim_checkpoint_1.pt'
@@ -130,7 +145,7 @@ def test_readme_command_alone_opens_the_newest_run_and_says_so(user, serve):
 
 def test_missing_checkpoint_is_a_message_on_the_page(user, serve):
     "Voila started by hand with a relative path in $MSLS_NB_CHECKPOINT, as the README once said: resolved, then said."
-    url = serve([sys.executable, '-m', 'voila', str(REPO / 'nbs' / 'explore.ipynb')],
+    url = serve([sys.executable, '-m', 'voila', 'nbs/explore.ipynb'],
                 env={'MSLS_NB_CHECKPOINT': 'runs/msls_dcgan/slim_checkpoint_30.pt'})
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, url)
