@@ -320,7 +320,7 @@ def make_train_config(params:str|dict|None=None, # JSON object string, dict or N
     if preset is not None and preset not in PRESETS:
         close = difflib.get_close_matches(preset, PRESETS, n=1)
         hint = f'did you mean {close[0]!r}? ' if close else ''
-        raise ConfigError(f"unknown preset {preset!r}; {hint}choose one of: {', '.join(PRESETS)} (or auto)")
+        raise ConfigError(f"unknown preset {preset!r}; {hint}choose auto, none or one of: {', '.join(PRESETS)}")
     return TrainingConfig.from_dict({**PRESETS.get(preset, {}), **TrainingConfig.parse(params), **overrides})
 
 # %% ../nbs/00_config.ipynb #45439924

@@ -22,7 +22,7 @@ from .metrics import parzen_nll, swd, image_features, fid_kid_from_features, inc
 # %% auto #0
 __all__ = ['METRICS', 'ERROR_BARS', 'RECIPE_SUMMARY', 'new_figure', 'save_figure', 'ema', 'plot_losses', 'real_vs_fake_figure',
            'progress_animation', 'show_animation', 'load_run_checkpoint', 'real_images_for', 'save_metrics',
-           'load_metrics', 'evaluate_run', 'plot_metrics', 'metrics_table', 'run_report']
+           'load_metrics', 'evaluate_run', 'plot_metrics', 'metrics_table', 'run_report', 'save_report_notebook']
 
 # %% ../nbs/08_evaluate.ipynb #ab83cb1f
 def new_figure(figsize:tuple) -> Figure:
@@ -295,3 +295,28 @@ def run_report(result,                        # the `TrainingResult` of `start_o
                                                  path=figures / 'real_vs_fake.png'),
                 progress=show_animation(progress_animation(result.img_list, videos)) if result.img_list else None,
                 slerp=Image(data=strip_png.read_bytes(), format='png'), slerp_gif=gif)
+
+# %% ../nbs/08_evaluate.ipynb #621102ac
+def _attached(name:str, path:Path) -> tuple[str, dict]:
+    "A Markdown image of `path` as a cell attachment: (text, attachments)."
+    mime = 'image/gif' if path.suffix == '.gif' else 'image/png'
+    return f'![{name}](attachment:{path.name})', {path.name: {mime: base64.b64encode(path.read_bytes()).decode()}}
+
+def save_report_notebook(result,     # the `TrainingResult` the report is about
+                         model_cfg,  # its `ModelCheckpointConfig`
+                         summary:str # the report's Markdown summary (`run_report(...)['summary']`)
+                        ) -> Path:
+    "Write the run's report as `<run>/report_epoch_<N>.ipynb` (Markdown cells, pictures attached); returns its path."
+    import nbformat
+    figures, epoch = model_cfg.figures_dir, result.epoch
+    parts = [('Losses', figures / 'losses.png'), ('Real and generated images', figures / 'real_vs_fake.png'),
+             ('Training progress (one frame per saved epoch)', model_cfg.videos_dir / 'progress.gif'),
+             ("A SLERP walk through the final generator's latent space", figures / f'slerp_epoch_{epoch}.png')]
+    cells = [nbformat.v4.new_markdown_cell(f'# Run {model_cfg.name}, epoch {epoch}\n\n{summary}')]
+    for title, path in parts:
+        if not path.is_file(): continue
+        text, attachments = _attached(title, path)
+        cells.append(nbformat.v4.new_markdown_cell(f'### {title}\n\n{text}', attachments=attachments))
+    path = model_cfg.run_dir / f'report_epoch_{epoch}.ipynb'
+    with atomic_path(path) as tmp: nbformat.write(nbformat.v4.new_notebook(cells=cells), str(tmp))
+    return path

@@ -19,7 +19,8 @@ from .slerp import latents, generate, slerp, latent_path, render_frames
 
 # %% auto #0
 __all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'render_grid', 'png_bytes', 'render_png',
-           'LatentExplorer', 'find_checkpoint', 'untrained_checkpoint', 'train_tiny_generator', 'open_run_generator']
+           'LatentExplorer', 'find_checkpoint', 'user_path', 'choose_checkpoint', 'untrained_checkpoint',
+           'train_tiny_generator', 'open_run_generator']
 
 # %% ../nbs/09_explore.ipynb #45ca88d3
 @torch.inference_mode()
@@ -184,6 +185,33 @@ def find_checkpoint(checkpoint:str|Path|None=None, # a checkpoint path or s3:// 
     found = [p for run in [root, *sorted(root.iterdir())] if run.is_dir() for p in _run_checkpoints(run)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
+# %% ../nbs/09_explore.ipynb #df6484fd
+def user_path(path:str|Path) -> str|Path:
+    "`path` as the user meant it: absolute, or relative to the folder they typed it in ($PWD) rather than the kernel's."
+    if str(path).startswith('s3://') or Path(path).is_absolute(): return path
+    typed_in = Path(os.environ.get('PWD') or os.getcwd())
+    here = [base / path for base in (typed_in, Path.cwd())]
+    return next((p for p in here if p.exists()), here[0])
+
+# %% ../nbs/09_explore.ipynb #960c4c95
+def choose_checkpoint(checkpoint:str|Path|None=None, # named checkpoint (path or s3:// URI); None: $MSLS_NB_CHECKPOINT
+                      root:str|Path='runs'            # folder of runs searched when none is named
+                     ) -> tuple[str|Path|None, str]:
+    "`(checkpoint or None, a sentence saying which and why)`; a named checkpoint that does not exist is a `UserError`."
+    named = checkpoint or os.environ.get('MSLS_NB_CHECKPOINT')
+    if named:
+        path = user_path(named)
+        if not str(path).startswith('s3://') and not Path(path).is_file():
+            raise UserError(f"no checkpoint at {path}; `ls -v runs/NAME/slim_checkpoint_*.pt | tail -n 1` names a run's "
+                            "newest, or name none to open the newest run under runs/")
+        return path, f'Exploring the checkpoint named: `{path}`.'
+    root = user_path(root)
+    path = find_checkpoint(None, root)
+    if path is not None:
+        return path, f'Exploring the newest run under `{root}`: `{path}` (name another checkpoint to see it instead).'
+    return None, (f'No trained run under `{root}`, so this is a tiny model trained here for a few seconds on the sample '
+                  'data, not a result: train one with the README\'s quickstart, then open it with `msls-explore`.')
+
 # %% ../nbs/09_explore.ipynb #b9e46d14
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16,
                          seed:int=0) -> Path:
@@ -205,17 +233,18 @@ def train_tiny_generator(root:str|Path='runs', name:str='explore_tiny', n_epoch:
     return save_slim_checkpoint(run.slim_checkpoint_path(res.epoch), res.epoch, G, cfg, res.noise)
 
 # %% ../nbs/09_explore.ipynb #695ae58c
-def open_run_generator(checkpoint:str|Path|None=None, # see `find_checkpoint`
-                       root:str|Path='runs',           # searched for runs; the tiny model is trained here if none
+def open_run_generator(checkpoint:str|Path|None=None, # see `choose_checkpoint`
+                       root:str|Path|None=None,        # searched for runs (None: $MSLS_NB_ROOT, else runs); the tiny model is trained here if none
                        device:str='cpu',               # 'cpu', 'auto', 'cuda', ...
                        train_if_missing:bool=True      # train a tiny model when there is nothing to load
-                      ) -> tuple[Generator, ModelCheckpointConfig]:
-    "The generator to explore, in eval mode on `device`, and its run's `ModelCheckpointConfig`."
-    path = find_checkpoint(checkpoint, root)
+                      ) -> tuple[Generator, ModelCheckpointConfig, str]:
+    "The generator to explore, in eval mode on `device`, its run's `ModelCheckpointConfig` and which one it is, said."
+    root = root or os.environ.get('MSLS_NB_ROOT') or 'runs'
+    path, said = choose_checkpoint(checkpoint, root)
     if path is None and not train_if_missing:
-        raise UserError(f"no checkpoint under {root}; pass a checkpoint path or s3:// URI, or train a run first")
-    path = train_tiny_generator(root) if path is None else path
+        raise UserError(f"no checkpoint under {user_path(root)}; pass a checkpoint path or s3:// URI, or train a run first")
+    path = train_tiny_generator(user_path(root)) if path is None else path
     if str(path).startswith('s3://'): path = download_from_s3(str(path))
     G = load_generator(path, map_location=get_accelerator(device, amp='off').device)
     run_dir = Path(path).resolve().parent
-    return G, ModelCheckpointConfig(name=run_dir.name, root=str(run_dir.parent))
+    return G, ModelCheckpointConfig(name=run_dir.name, root=str(run_dir.parent)), said

@@ -23,10 +23,11 @@ from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
 
 # %% auto #0
-__all__ = ['MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch', 'restarted_by_torchrun',
-           'resume_point', 'continue_recipe', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder',
-           'plan_end_epoch', 'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch',
-           'render_fixed_noise', 'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
+__all__ = ['DEFAULT_N_EPOCH', 'NO_EPOCH_CAP', 'MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch',
+           'check_minutes', 'epochs_and_budget', 'TimeBudget', 'restarted_by_torchrun', 'resume_point',
+           'continue_recipe', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder', 'plan_end_epoch',
+           'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch', 'render_fixed_noise',
+           'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -69,6 +70,38 @@ def check_n_epoch(n_epoch) -> int:
     if isinstance(n_epoch, bool) or not isinstance(n_epoch, int) or n_epoch < 1:
         raise UserError(f"n_epoch must be a positive number of epochs to train, got {n_epoch!r}")
     return n_epoch
+
+# %% ../nbs/06_train.ipynb #ed54e6cd
+DEFAULT_N_EPOCH = 16   # epochs to train when neither n_epoch nor minutes is given
+NO_EPOCH_CAP = 1_000_000   # n_epoch when only a time budget bounds the run
+
+def check_minutes(minutes) -> float|None:
+    "`minutes` as a positive float (a training time budget), None for none, or a one-line `UserError`."
+    if minutes is None: return None
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float('inf'):
+        raise UserError(f"minutes must be a positive number of minutes to train, got {minutes!r}")
+    return float(minutes)
+
+def epochs_and_budget(n_epoch, minutes) -> tuple[int, float|None]:
+    "The epochs to train at most and the time budget in minutes: n_epoch None means 16, or no cap under a budget."
+    minutes = check_minutes(minutes)
+    if n_epoch is None: n_epoch = NO_EPOCH_CAP if minutes else DEFAULT_N_EPOCH
+    return check_n_epoch(n_epoch), minutes
+
+# %% ../nbs/06_train.ipynb #59b56575
+@dataclass
+class TimeBudget:
+    "Training time in seconds, from `started` on; says after each epoch which epoch the run should end with."
+    seconds: float
+    started: float = field(default_factory=time.perf_counter)
+    last: float|None = None   # when the previous epoch ended
+
+    def end_epoch(self, epoch:int, cap:int, now:float|None=None) -> int:
+        "Seen at the end of `epoch`: the last epoch that fits at the pace of this one (at most `cap`); `epoch` stops now."
+        now = time.perf_counter() if now is None else now
+        epoch_s, self.last = now - (self.started if self.last is None else self.last), now
+        left = self.seconds - (now - self.started)
+        return min(cap, epoch + max(0, int(left // max(epoch_s, 1e-9))))
 
 # %% ../nbs/06_train.ipynb #33ff04ad
 def restarted_by_torchrun() -> bool:
@@ -382,10 +415,20 @@ def _watch(run:Run, stack:contextlib.ExitStack, logging:bool, profile:bool, prog
 def _is_save_epoch(run:Run, epoch:int) -> bool:
     return epoch % run.model_cfg.save_frequency == 0 or epoch == run.end_epoch
 
+def _budget_epochs(run:Run, minutes:float) -> str:
+    "The epochs of a run under a time budget, as the run summary says them."
+    cap = f', at most to {run.end_epoch}' if run.end_epoch - run.state.epoch < NO_EPOCH_CAP else ''
+    return f'{run.first_epoch}.. for {minutes:g} min{cap}'
+
+def _apply_budget(run:Run, budget:TimeBudget, epoch:int, first:int, cap:int, bar):
+    "Move the run's last epoch to where `budget` ends it, at most `cap` (rank 0 decides for all ranks)."
+    run.end_epoch = run_on_main(budget.end_epoch, epoch, cap)
+    bar.total = (run.end_epoch - first + 1) * run.data.batches_per_epoch; bar.refresh()
+
 # %% ../nbs/06_train.ipynb #24af4748
 def start_or_resume_training_run(
     train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
-    n_epoch:int,                        # epochs to train in this invocation
+    n_epoch:int|None,                   # epochs to train in this invocation (None: 16, or no cap with `minutes`)
     s_epoch:int|str=0,                  # 0: new run; N: resume after checkpoint_N; -1/'auto': newest
     logging:bool=True,                  # TensorBoard scalars under events/
     profile:bool=False,                 # torch.profiler traces of the first epoch under events/
@@ -394,24 +437,30 @@ def start_or_resume_training_run(
     accelerator:Accelerator|None=None,  # overrides `device`
     progress:bool=True,                 # tqdm progress bar (notebook-aware)
     end_epoch:int|None=None,            # train until this epoch (absolute) instead of n_epoch more
+    minutes:float|None=None,            # train for about this long, then save and finish (n_epoch None: no cap)
 ) -> TrainingResult:
     "Train a DCGAN (new or resumed) and return what it produced."
-    n_epoch = check_n_epoch(n_epoch)
+    n_epoch, minutes = epochs_and_budget(n_epoch, minutes)
     acc = accelerator or get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
     with process_group(acc), contextlib.ExitStack() as stack:
         stack.enter_context(claim_run_folder(model_cfg))
         run = open_run(train_cfg, model_cfg, n_epoch, s_epoch, acc, end_epoch)
         summary = run_summary(run)
+        if minutes: summary['epochs'] = _budget_epochs(run, minutes)
         started = f'resuming from {run.resumed_from}' if run.resumed_from else 'new run'
         log(f"{started}: " + ', '.join(f'{k}={v}' for k, v in summary.items()))
         stop, mlog, bar, on_step = _watch(run, stack, logging, profile, progress)
         trained_s, steps_before = 0.0, run.state.global_step
+        budget, first, cap = TimeBudget(60 * minutes) if minutes else None, run.first_epoch, run.end_epoch
         for epoch in range(run.first_epoch, run.end_epoch + 1):
             bar.set_description(f'epoch {epoch}/{run.end_epoch}')
             t0 = time.perf_counter()
             train_epoch(run, epoch, mlog, stop, on_step)
             trained_s += time.perf_counter() - t0
+            if budget: _apply_budget(run, budget, epoch, first, cap, bar)
             if _is_save_epoch(run, epoch):
                 save_checkpoints(run); mlog.start_window()   # images/s counts training, not saving
+            if epoch == run.end_epoch: break   # a time budget ended the run here
+        if budget: summary['epochs'] = f'{first}..{run.end_epoch} ({minutes:g} min budget)'
         rate = (run.state.global_step - steps_before) * run.batch_images / max(trained_s, 1e-9)
         return finish(run, rate, summary, s3_bucket)

@@ -20,6 +20,22 @@ def cli(*args, env=None, timeout=300, check=None):
     if check is not None: assert r.returncode == check, f'exit {r.returncode}\n{r.stdout}\n{r.stderr}'
     return r
 
+@pytest.fixture(scope='session')
+def egg_info(tmp_path_factory):
+    "setup.py's metadata as `pip install -e .` would register it (`egg_info`), in a folder: its `msls_nb.egg-info`."
+    base = tmp_path_factory.mktemp('entry_points')
+    subprocess.run([sys.executable, 'setup.py', '-q', 'egg_info', '--egg-base', str(base)], cwd=REPO, check=True,
+                   capture_output=True, timeout=120)
+    return base / 'msls_nb.egg-info'
+
+@pytest.fixture(scope='session')
+def papermill_env(egg_info):
+    """The environment of a papermill that loads msls_nb's engine as `pip install -e .` registers it: setup.py's own
+    entry points first on PYTHONPATH, whatever this environment's installed metadata holds."""
+    assert 'msls_nb = msls_nb.environment:PapermillEngine' in (egg_info / 'entry_points.txt').read_text()
+    paths = [str(egg_info.parent), str(REPO), *filter(None, [os.environ.get('PYTHONPATH')])]
+    return {**os.environ, 'PYTHONPATH': os.pathsep.join(paths)}
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]

@@ -10,7 +10,7 @@ NB = REPO / 'nbs' / 'train.ipynb'
 TINY = dict(preset='cpu-32', ngf=8, ndf=8, nz=128, img_size=32, batch_size=8, train_params='{"limit": 32}',
             log_frequency=2, logging=False)   # nz=128: TrainingConfig's default, must win over cpu-32's 64 when given
 PARAMETERS = ['name', 'root', 'log_frequency', 'save_frequency', 'nc', 'nz', 'ngf', 'ndf', 'lr', 'beta1', 'beta2',
-              'batch_size', 'img_size', 'weight_decay', 'train_params', 's_epoch', 'n_epoch', 'dataroot', 'logging',
+              'batch_size', 'img_size', 'weight_decay', 'train_params', 's_epoch', 'n_epoch', 'minutes', 'dataroot', 'logging',
               'profile', 's3_bucket', 'preset', 'seed', 'device']
 
 def run(out, **params):
@@ -55,16 +55,27 @@ def test_unknown_parameter_name_is_refused_with_a_suggestion(tmp_path):
     assert "unknown parameter 'n_epochs' (did you mean 'n_epoch'?)" in e.value.evalue
     assert not (tmp_path / 'runs' / 'typo').exists()
 
-def test_bad_value_ends_papermills_output_with_one_line(tmp_path):
-    "What a user sees in a terminal: papermill's own traceback, the cell's short one, and last the line that explains."
+def test_bad_value_ends_papermills_output_with_one_line(tmp_path, papermill_env):
+    "What a user sees in a terminal: where the notebook stopped and the line that explains, no traceback of any process."
     args = [a for k, v in {**TINY, 'root': str(tmp_path / 'runs'), 'n_epoch': -3}.items() for a in ('-p', k, str(v))]
     cmd = [sys.executable, '-m', 'papermill', str(NB), str(tmp_path / 'out.ipynb'), *args, '--no-progress-bar']
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=papermill_env)
     assert r.returncode == 1
     out = r.stderr.strip().splitlines()
     assert out[-1] == 'UserError: n_epoch must be a positive number of epochs to train, got -3', out[-15:]
-    cell_traceback = out[max(i for i, l in enumerate(out) if 'Exception encountered at' in l):]
-    assert len(cell_traceback) <= 14 and not any('msls_nb/' in l for l in cell_traceback), cell_traceback
+    assert out[-2].startswith('The notebook stopped in cell In [') and out[-2].endswith('(the output notebook shows it):')
+    assert 'Traceback' not in r.stderr and not any('File "' in l for l in out), out[-15:]
+
+def test_other_errors_keep_their_traceback(tmp_path, papermill_env):
+    "Only the notebook's one-line errors are shortened: a bug (here a broken input notebook) keeps papermill's traceback."
+    bad = tmp_path / 'bug.ipynb'
+    bad.write_text(json.dumps({'cells': [{'cell_type': 'code', 'execution_count': None, 'id': 'a', 'metadata': {},
+                                          'outputs': [], 'source': '1 / 0'}],
+                               'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}},
+                               'nbformat': 4, 'nbformat_minor': 5}))
+    r = subprocess.run([sys.executable, '-m', 'papermill', str(bad), str(tmp_path / 'out.ipynb'), '--no-progress-bar'],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120, env=papermill_env)
+    assert r.returncode == 1 and 'Traceback (most recent call last)' in r.stderr and 'ZeroDivisionError' in r.stderr
 
 @pytest.mark.parametrize('notebook', ['train', 'evaluate_run', 'explore'])
 def test_help_notebook_lists_typed_parameters(notebook):
