@@ -200,6 +200,8 @@ class TrainingConfig(StrictConfig):
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf', 'batch_size'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
+        if self.nc not in (1, 3): self._fail('nc', f'must be 3 (colour images) or 1 (greyscale), got {self.nc}')
+        if not 0 <= self.seed < 2**63: self._fail('seed', f'must be an integer from 0 to 2**63 - 1, got {self.seed}')
         if self.img_size not in IMG_SIZES:
             self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
                                    f'got {self.img_size}')
