@@ -26,7 +26,10 @@ def run_command(prog:str, fn) -> int:
     except UserError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 2
     except NonFiniteLossError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 1
     except StorageError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 74
-    except TrainingInterrupted as e: print(str(e), file=sys.stderr); return 143
+    except TrainingInterrupted as e: print(str(e), file=sys.stderr); return e.exit_status
+    except KeyboardInterrupt:   # Ctrl-C outside the training loop, or twice in it: what was saved before stays
+        print(f'{prog}: interrupted; files already written are complete (resume a run with -se -1)', file=sys.stderr)
+        return 130
 
 # %% ../nbs/10_cli.ipynb #31190f06
 def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentParser:
