@@ -4,11 +4,12 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
-from concurrent.futures import ThreadPoolExecutor
+import errno, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 import numpy as np
-from .files import atomic_path, remove_leftovers, exclusive_lock
+from .files import atomic_path, remove_leftovers, exclusive_lock, StorageError, storage_error
 from .config import UserError
 
 # %% auto #0
@@ -94,10 +95,22 @@ def _fill_chunk(task) -> tuple:
     del arr
     return start, len(files), bad, sums
 
-def _pool(workers:int):
-    "A process pool (forked where the platform allows: no re-import per worker)."
+def _pool(workers:int) -> ProcessPoolExecutor:
+    "A process pool (forked where the platform allows: no re-import per worker) that notices a worker that dies."
     ctx = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
-    return ctx.Pool(workers)
+    return ProcessPoolExecutor(workers, mp_context=ctx)
+
+def _filled(tasks:list, pool:ProcessPoolExecutor|None):
+    "The results of `_fill_chunk` for `tasks` as they finish (in this process without a pool)."
+    if pool is None: yield from map(_fill_chunk, tasks); return
+    for done in as_completed([pool.submit(_fill_chunk, t) for t in tasks]): yield done.result()
+
+def _reserve(f, size:int):
+    "Make the open file `f` `size` bytes long with its blocks reserved: a full disk fails here, not in a write to a map."
+    try: os.posix_fallocate(f.fileno(), 0, size)
+    except (AttributeError, OSError) as e:   # no posix_fallocate (macOS), or a file system without it: sparse
+        if getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT): raise
+        f.truncate(size)
 
 # %% ../nbs/03a_cache.ipynb #6010760c
 class PackedCache:
@@ -144,7 +157,7 @@ class PackedCache:
         with atomic_path(self.folder / 'files.txt') as tmp: tmp.write_text('\n'.join(files))
         header = npy_header((len(files), *plan['shape']))
         with atomic_path(self.folder / 'images.npy') as tmp, open(tmp, 'wb') as f:
-            f.write(header); f.truncate(len(header) + len(files) * math.prod(plan['shape']))
+            f.write(header); _reserve(f, len(header) + len(files) * math.prod(plan['shape']))
         with atomic_path(self.folder / 'build.json') as tmp: tmp.write_text(json.dumps(plan))
 
     def build(self, root:str|Path,       # folder the relative `files` are under
@@ -183,6 +196,16 @@ class PackedCache:
         "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."
         plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files),
                     chunk=chunk)
+        try: return self._write_rows(root, files, load, plan, workers, progress, redo)
+        except StorageError as e:
+            need = len(files) * math.prod(shape) / 1e9
+            raise StorageError(e.path, e.reason, f'the packed cache needs {need:,.2f} GB; free space or put the cache on '
+                               'a larger disk (cache_dir, or $MSLS_NB_CACHE), then run again: chunks packed so far '
+                               'are kept') from None
+
+    def _write_rows(self, root, files, load, plan, workers, progress, redo=()) -> int:
+        "`_build`'s work: start or resume `images.npy`, decode the chunks to do, then finish the cache."
+        chunk = plan['chunk']
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
         remove_leftovers(self.folder)
         done, images = self._markers(), str(self.folder / 'images.npy')
@@ -195,12 +218,15 @@ class PackedCache:
                   disable=not progress) as bar:
             pool = _pool(min(workers, len(tasks))) if workers > 0 and len(tasks) > 1 else None
             try:
-                for start, n, bad, sums in pool.imap_unordered(_fill_chunk, tasks) if pool else map(_fill_chunk, tasks):
+                for start, n, bad, sums in _filled(tasks, pool):
                     with atomic_path(self.folder / 'chunks' / f'{start:010d}.json') as tmp:
                         tmp.write_text(json.dumps(dict(bad=bad, crc32=sums)))
                     bar.update(n)
+            except BrokenProcessPool:   # a worker died (killed: out of memory, a signal); its chunk was not marked done
+                raise storage_error(images, RuntimeError('a packing process died (killed by the system: out of memory, '
+                                                         'or a signal)')) from None
             finally:
-                if pool: pool.terminate(); pool.join()
+                if pool: pool.shutdown(wait=True, cancel_futures=True)
         self._finish(plan)
         return todo
 
