@@ -84,16 +84,18 @@ def layout_problems(folder:str|Path, m:dict) -> dict[str, str]:
 
 # %% ../nbs/03a_cache.ipynb #a15a1db2
 def _fill_chunk(task) -> tuple:
-    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason}, CRCs)."
+    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason}, CRCs, odd)."
     images_path, root, start, files, load = task
-    arr, bad = np.load(images_path, mmap_mode='r+'), {}
+    arr, bad, odd = np.load(images_path, mmap_mode='r+'), {}, {}
     for i, f in enumerate(files):
-        try: arr[start + i] = load(os.path.join(root, f))
-        except Exception as e: bad[f] = f'{type(e).__name__}: {e}'.splitlines()[0][:200]
+        try: row = load(os.path.join(root, f))
+        except Exception as e: bad[f] = f'{type(e).__name__}: {e}'.splitlines()[0][:200]; continue
+        if isinstance(row, tuple): row, notes = row; odd.update({f: notes} if notes else {})  # `(row, oddities)`
+        arr[start + i] = row
     arr.flush()
     sums = row_checksums(arr[start:start + len(files)]).tolist()
     del arr
-    return start, len(files), bad, sums
+    return start, len(files), bad, sums, odd
 
 def _pool(workers:int) -> ProcessPoolExecutor:
     "A process pool (forked where the platform allows: no re-import per worker) that notices a worker that dies."
@@ -186,7 +188,7 @@ class PackedCache:
 
     def _report(self, built:int, checked:int=0, damaged:list|None=None, problems:dict|None=None) -> dict:
         return dict(cache=str(self.folder), built=built, n_bad=len(self.manifest['bad']), checked=checked,
-                    damaged=damaged or [], problems=problems or {})
+                    damaged=damaged or [], problems=problems or {}, odd=self.manifest.get('odd', {}))
 
     def _lock(self):
         "An exclusive lock on `<folder>.lock` for the duration of a build; the next builder waits for it."
@@ -218,9 +220,9 @@ class PackedCache:
                   disable=not progress) as bar:
             pool = _pool(min(workers, len(tasks))) if workers > 0 and len(tasks) > 1 else None
             try:
-                for start, n, bad, sums in _filled(tasks, pool):
+                for start, n, bad, sums, odd in _filled(tasks, pool):
                     with atomic_path(self.folder / 'chunks' / f'{start:010d}.json') as tmp:
-                        tmp.write_text(json.dumps(dict(bad=bad, crc32=sums)))
+                        tmp.write_text(json.dumps(dict(bad=bad, crc32=sums, odd=odd)))
                     bar.update(n)
             except BrokenProcessPool:   # a worker died (killed: out of memory, a signal); its chunk was not marked done
                 raise storage_error(images, RuntimeError('a packing process died (killed by the system: out of memory, '
@@ -232,11 +234,12 @@ class PackedCache:
 
     def _finish(self, plan:dict):
         "Gather the markers into `checksums.npy`, then write `manifest.json`: a build is complete when it exists."
-        bad, sums = {}, []
+        bad, sums, odd = {}, [], {}
         for _, p in sorted(self._markers().items()):
             marker = json.loads(p.read_text()); bad.update(marker['bad']); sums += marker['crc32']
+            odd.update(marker.get('odd', {}))
         with atomic_path(self.folder / 'checksums.npy') as tmp: np.save(tmp, np.array(sums, dtype=np.uint32))
-        m = dict(plan, bad=bad, offset=read_npy_header(self.folder / 'images.npy')[3],
+        m = dict(plan, bad=bad, odd=odd, offset=read_npy_header(self.folder / 'images.npy')[3],
                  digests={name: file_digest(self.folder / name) for name in ('files.txt', 'checksums.npy')})
         with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps(m))
 
@@ -263,6 +266,7 @@ class PackedImages:
         if problems: raise CacheCorruptError(f"packed cache {cache.folder}: {'; '.join(problems.values())}; "
                                              'run prepare_data (or msls-data cache) to mend it')
         self.folder, self.manifest, self.bad, self.chunk = cache.folder, m, dict(m['bad']), m['chunk']
+        self.odd = dict(m.get('odd', {}))   # {file: image_oddities} (caches built before it was kept: none)
         self.repair = repair
         self.images = np.load(cache.folder / 'images.npy', mmap_mode='r')
         self.checksums = np.load(cache.folder / 'checksums.npy')

@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
            'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig', 'parse_augment_policy',
            'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset',
-           'make_train_config', 'str2bool', 'UserArgumentParser', 'default_cache_dir']
+           'make_train_config', 'str2bool', 'show_progress', 'UserArgumentParser', 'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -333,6 +333,14 @@ def str2bool(v, name:str='value') -> bool:
     if s in ('true', 't', 'yes', 'y', '1', 'on'): return True
     if s in ('false', 'f', 'no', 'n', '0', 'off'): return False
     raise UserError(f"{name} must be True or False, got {v!r}")
+
+# %% ../nbs/00_config.ipynb #e0158be0
+def show_progress(progress:bool|None=None # True or False: as asked; None: decide
+                 ) -> bool:
+    "Whether to draw progress bars: as asked, else on a terminal or in a notebook kernel, not into logs or pipes."
+    if progress is not None: return bool(progress)
+    import sys
+    return bool(getattr(sys.stderr, 'isatty', lambda: False)()) or 'ipykernel' in sys.modules
 
 # %% ../nbs/00_config.ipynb #16173a91
 class UserArgumentParser(argparse.ArgumentParser):
