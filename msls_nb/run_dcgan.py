@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #3020f659
 from __future__ import annotations
-import argparse, sys
+import argparse, sys, warnings
 # run as a file: python run_dcgan.py ...
 if globals().get('__file__', '').endswith('run_dcgan.py') and not __package__:
     from pathlib import Path as _Path
@@ -19,10 +19,19 @@ __all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'g
            'data_command', 'data_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
+def _warn_in_one_line(prog:str):
+    "A `warnings.showwarning` that prints each warning as one line (no source line under it)."
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {category.__name__}: {' '.join(str(message).split())}", file=file or sys.stderr)
+    return show
+
 def run_command(prog:str, fn) -> int:
     "Run `fn()`; 0 (or what it returns) on success, else one line on stderr and the exit status of the failure."
     from msls_nb.monitor import NonFiniteLossError, TrainingInterrupted
-    try: return fn() or 0
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn_in_one_line(prog)
+            return fn() or 0
     except UserError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 2
     except NonFiniteLossError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 1
     except StorageError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 74

@@ -198,3 +198,24 @@ def test_a_full_disk_while_packing_the_cache_is_one_line_exit_74_not_a_bus_error
             assert 'images.npy: the disk is full; the packed cache needs' in err and 'cache_dir' in err, err
             assert time.perf_counter() - t0 < 120
         assert not (tmp_path / 'runs' / 'c').exists()                                        # the run never started: no folder left
+
+def test_odd_images_are_counted_each_warning_is_one_line_and_no_progress_bar_goes_into_a_pipe(tmp_path):
+    from PIL import Image
+    from msls_nb.sample import make_sample_dataset
+    root = make_sample_dataset(tmp_path / 'data', cities=['tokyo'], n_query=8, n_database=32, size=(160, 120), frames_per_sequence=4)
+    images = root / 'tokyo' / 'database' / 'images'
+    jpgs = sorted(images.glob('*.jpg'))
+    jpgs[3].write_bytes(jpgs[3].read_bytes()[:800])                                          # a download cut short
+    Image.new('RGB', (1, 1)).save(images / 'dot.jpg'); Image.new('L', (160, 120)).save(images / 'grey.jpg')
+    Image.new('CMYK', (160, 120)).save(images / 'cmyk.jpg'); Image.new('RGB', (160, 120)).save(images / 'shot.png')
+    (images / 'trap.jpg').mkdir()
+    args = tiny_args(tmp_path, 'odd', data_root=str(root), cache_dir=str(tmp_path / 'cache'), limit=None, workers=2)
+    r = cli(*args, '-ne', '1', '--logging', 'False', check=0)
+    summary = next(l for l in r.stdout.splitlines() if l.startswith('new run:'))
+    for count in ('data_bad_files=1', 'data_missing=0', 'data_too_small=1', 'data_not_rgb=2', 'data_not_jpeg=1', 'data_n_images=43'):
+        assert count in summary, (count, summary)
+    lines = r.stderr.strip().splitlines()
+    assert lines and all(l.startswith('python -m msls_nb.run_dcgan: warning: ') for l in lines), r.stderr  # no source lines
+    assert sum('skipped unreadable image' in l for l in lines) == 1
+    assert sum('folder(s) named like images' in l for l in lines) == 1
+    assert 'packing images' not in r.stderr and '\r' not in r.stderr                       # stderr is a pipe: no bar
