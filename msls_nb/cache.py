@@ -14,7 +14,8 @@ from .config import UserError
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning', 'row_checksums',
-           'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache', 'PackedImages']
+           'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache', 'PackedImages',
+           'cache_version', 'stale_caches', 'prune_caches']
 
 # %% ../nbs/03a_cache.ipynb #0c32ac7d
 CACHE_VERSION = 3   # 2: rows (C, H, W); 3: a CRC-32 per row, our own .npy header (msls_nb.data's rows are (H, W, C))
@@ -379,3 +380,36 @@ def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -
 
 PackedCache.verify, PackedCache._damaged, PackedCache._sums_from_markers = _verify, _damaged, _sums_from_markers
 PackedCache._mend, PackedCache.repair = _mend, _repair
+
+# %% ../nbs/03a_cache.ipynb #1256a570
+def cache_version(folder:str|Path) -> int | None:
+    "The `CACHE_VERSION` a cache folder was built (or is being built) with; None when it holds no plan."
+    c = PackedCache(folder)
+    info = c._read('manifest.json') or c._read('build.json')
+    return info.get('version') if isinstance(info, dict) else None
+
+def _disk_bytes(folder:Path) -> int:
+    "The disk space the files under `folder` take (sparse files count what they use)."
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob('*') if p.is_file())
+
+def stale_caches(packed_dir:str|Path, root:str|Path|None=None) -> dict[Path, int]:
+    "`{folder: bytes on disk}` of the caches under `packed_dir` that this version never reads (of data `root` if given)."
+    found, packed_dir = {}, Path(packed_dir)
+    for f in sorted(packed_dir.iterdir()) if packed_dir.is_dir() else []:
+        if not f.is_dir() or f.name.startswith('.') or cache_version(f) == CACHE_VERSION: continue
+        settings = (PackedCache(f)._read('build.json') or PackedCache(f)._read('manifest.json') or {}).get('settings')
+        if root is not None and (settings or {}).get('root') != str(Path(root).resolve()): continue
+        found[f] = _disk_bytes(f)
+    return found
+
+# %% ../nbs/03a_cache.ipynb #6a587e98
+def prune_caches(packed_dir:str|Path) -> dict[Path, int]:
+    "Remove the stale caches under `packed_dir` (see `stale_caches`) that no process is building; returns them."
+    removed = {}
+    for folder, size in stale_caches(packed_dir).items():
+        lock = folder.parent / f'{folder.name}.lock'
+        try:
+            with exclusive_lock(lock, f'packed cache {folder}'): shutil.rmtree(folder)
+        except UserError: continue   # a builder holds it
+        lock.unlink(missing_ok=True); removed[folder] = size
+    return removed

@@ -14,7 +14,7 @@ from .config import TrainingConfig, UserError, show_progress
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
-from .cache import PackedCache, settings_key, CACHE_VERSION
+from .cache import PackedCache, settings_key, CACHE_VERSION, stale_caches
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
                               prefetch, JpegImages, CachedImages, find_bad_files, find_odd_images, ODDITIES)
 
@@ -270,6 +270,13 @@ def strip_loader(c:TrainingConfig, channels_last:bool=False,
                              channels_last=channels_last, report=report)
 
 # %% ../nbs/03_data.ipynb #9d28490d
+def _note_stale_caches(train_cfg:TrainingConfig, root:Path):
+    "One warning line when caches of `root` that this version never reads lie beside the one just built."
+    stale = stale_caches(default_cache_dir(train_cfg.cache_dir) / 'packed', root)
+    if stale: warnings.warn(f"{len(stale)} packed cache(s) of {root} built by other versions of msls_nb take "
+                            f"{sum(stale.values()) / 1e9:,.2f} GB in {next(iter(stale)).parent} and are never read "
+                            "again; msls-data cache --prune removes them", stacklevel=3)
+
 def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a terminal or in a notebook
                  verify:bool=False  # check every row of the packed cache too, and mend what is damaged
                 ) -> dict:
@@ -284,6 +291,7 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a
         info.update(packed_cache(c, root).build(root, sel.files, load, row, cache_settings(c, root), workers=c.workers,
                                                 progress=show_progress(progress), verify=verify))
         info['odd'] = {k: sum(k in v for v in info['odd'].values()) for k in ODDITIES}
+        if info['built']: _note_stale_caches(c, root)
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
 # %% ../nbs/03_data.ipynb #cf76b553

@@ -164,9 +164,22 @@ def data_parser() -> UserArgumentParser:
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
     k.add_argument('--verify', action='store_true',
                    help='check every row against its checksum and decode damaged chunks again')
+    k.add_argument('--prune', action='store_true', help='only remove the packed caches that older versions of msls_nb '
+                                                        'built under the cache folder (never read again), then stop')
     return p
 
 # %% ../nbs/10_cli.ipynb #53c726bd
+def _prune(train_cfg) -> int:
+    "`msls-data cache --prune`: remove stale packed caches, one line each and a total."
+    from msls_nb.cache import prune_caches
+    from msls_nb.config import default_cache_dir
+    packed = default_cache_dir(train_cfg.cache_dir) / 'packed'
+    removed = prune_caches(packed)
+    size = lambda n: f'{n / 1e9:,.2f} GB' if n >= 1e9 else f'{n / 1e6:,.1f} MB'
+    for folder, n in removed.items(): print(f'removed {folder} ({size(n)})')
+    print(f'{len(removed)} stale packed cache(s) removed from {packed}, {size(sum(removed.values()))} freed')
+    return 0
+
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
     from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data, verify_cache
@@ -179,6 +192,7 @@ def data_command(a:argparse.Namespace) -> int:
         return 0 if all(r['status'] == 'ok' for r in reports) else 1
     if a.command == 'counts': print(city_counts(resolve_data_root(a.dataroot))); return 0
     train_cfg, _, note = make_configs(a.train_params, None, a.preset, a.device, a.dataroot)
+    if a.prune: return _prune(train_cfg)
     print(note)
     print(', '.join(f'{k}={v}' for k, v in (verify_cache(train_cfg) if a.verify else prepare_data(train_cfg)).items()))
     return 0

@@ -219,3 +219,17 @@ def test_odd_images_are_counted_each_warning_is_one_line_and_no_progress_bar_goe
     assert sum('skipped unreadable image' in l for l in lines) == 1
     assert sum('folder(s) named like images' in l for l in lines) == 1
     assert 'packing images' not in r.stderr and '\r' not in r.stderr                       # stderr is a pipe: no bar
+
+def test_msls_data_cache_prune_removes_only_caches_of_other_versions(tmp_path):
+    data_cli = [sys.executable, '-c', 'import sys; from msls_nb.run_dcgan import data_main; sys.exit(data_main())', 'cache']
+    t = json.dumps(dict(img_size=32, cache_dir=str(tmp_path / 'cache'), limit=32))
+    subprocess.run([*data_cli, '-t', t, '--preset', 'none'], cwd=REPO, capture_output=True, text=True, timeout=300, check=True)
+    packed = tmp_path / 'cache' / 'packed'
+    current = next(p for p in packed.iterdir() if p.is_dir())
+    old = packed / 'sample-32px-00000000000000ff'                                            # what a version before left
+    (old / 'chunks').mkdir(parents=True); (old / 'images.npy').write_bytes(bytes(3_000_000))
+    (old / 'manifest.json').write_text(json.dumps(dict(version=2, settings={})))
+    r = subprocess.run([*data_cli, '-t', t, '--preset', 'none', '--prune'], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.splitlines() == [
+        f'removed {old} (3.0 MB)', f'1 stale packed cache(s) removed from {packed}, 3.0 MB freed'], r.stdout + r.stderr
+    assert not old.exists() and (current / 'manifest.json').is_file()
