@@ -98,10 +98,16 @@ def _fill_chunk(task) -> tuple:
     del arr
     return start, len(files), bad, sums, odd
 
+def _die_with_parent(parent:int):
+    "Worker initializer: end with the parent (Linux), so a killed build leaves no worker holding the build lock."
+    try: import ctypes; ctypes.CDLL(None, use_errno=True).prctl(1, 9)   # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError): return                            # not Linux: no such request
+    if os.getppid() != parent: os._exit(1)                              # the parent died before we asked
+
 def _pool(workers:int) -> ProcessPoolExecutor:
     "A process pool (forked where the platform allows: no re-import per worker) that notices a worker that dies."
     ctx = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
-    return ProcessPoolExecutor(workers, mp_context=ctx)
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),))
 
 def _filled(tasks:list, pool:ProcessPoolExecutor|None):
     "The results of `_fill_chunk` for `tasks` as they finish (in this process without a pool)."

@@ -170,9 +170,9 @@ def _missing_folders(folder:Path) -> list[Path]:
 def _remove_unused(model_cfg:ModelCheckpointConfig, made:list[Path]):
     "Remove the folders this run made when they hold nothing but its lock and plan (it failed before training)."
     ours = {model_cfg.lock_path, model_cfg.plan_path}
-    inside = list(model_cfg.run_dir.iterdir())
-    if any(p not in ours and not (p.is_dir() and not any(p.iterdir())) for p in inside): return
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):   # (the run's own error is the one to report)
+        inside = list(model_cfg.run_dir.iterdir())
+        if any(p not in ours and not (p.is_dir() and not any(p.iterdir())) for p in inside): return
         for p in inside: p.rmdir() if p.is_dir() else p.unlink()
         for folder in made: folder.rmdir()
 
