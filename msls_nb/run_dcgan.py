@@ -37,7 +37,7 @@ def run_command(prog:str, fn) -> int:
     except StorageError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 74
     except TrainingInterrupted as e: print(str(e), file=sys.stderr); return e.exit_status
     except KeyboardInterrupt:   # Ctrl-C outside the training loop, or twice in it: what was saved before stays
-        print(f'{prog}: interrupted; files already written are complete (resume a run with -se -1)', file=sys.stderr)
+        print(f'{prog}: interrupted; files already written are complete (a run resumes with -se -1, a cache build where it stopped)', file=sys.stderr)
         return 130
 
 # %% ../nbs/10_cli.ipynb #31190f06

@@ -155,7 +155,7 @@ def test_ctrl_c_before_training_is_one_line_exit_130(tmp_path):
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130 and err.strip().splitlines() == [
-        'python -m msls_nb.run_dcgan: interrupted; files already written are complete (resume a run with -se -1)'], err
+        'python -m msls_nb.run_dcgan: interrupted; files already written are complete (a run resumes with -se -1, a cache build where it stopped)'], err
 
 def test_interrupting_the_notebook_kernel_under_papermill_leaves_a_checkpoint_and_says_how_to_continue(tmp_path):
     from test_elastic import children
@@ -233,3 +233,27 @@ def test_msls_data_cache_prune_removes_only_caches_of_other_versions(tmp_path):
     assert r.returncode == 0 and r.stdout.splitlines() == [
         f'removed {old} (3.0 MB)', f'1 stale packed cache(s) removed from {packed}, 3.0 MB freed'], r.stdout + r.stderr
     assert not old.exists() and (current / 'manifest.json').is_file()
+
+SLOW_BUILD = """
+import sys, time, numpy as np
+from pathlib import Path
+from msls_nb.cache import PackedCache
+from msls_nb.run_dcgan import run_command
+def load(path): time.sleep(0.05); return np.zeros((4, 4, 3), np.uint8)
+files = [f'{i}.jpg' for i in range(400)]
+sys.exit(run_command('msls-data', lambda: PackedCache(Path(sys.argv[1])).build(
+    '/tmp', files, load, (4, 4, 3), {}, workers=2, chunk=8, progress=False) and 0))
+"""
+
+def test_ctrl_c_during_a_parallel_cache_build_is_one_line_exit_130_and_the_build_resumes(tmp_path):
+    p = subprocess.Popen([sys.executable, '-c', SLOW_BUILD, str(tmp_path / 'c')], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while not list((tmp_path / 'c' / 'chunks').glob('*.json')): time.sleep(0.1)           # some chunks packed
+    t0 = time.perf_counter()
+    os.killpg(p.pid, signal.SIGINT)                                                          # Ctrl-C: the parent and its workers
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and 'interrupted' in err, (p.returncode, err)
+    assert time.perf_counter() - t0 < 10
+    done = len(list((tmp_path / 'c' / 'chunks').glob('0*.json')))
+    r = subprocess.run([sys.executable, '-c', SLOW_BUILD, str(tmp_path / 'c')], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and (tmp_path / 'c' / 'manifest.json').is_file() and 0 < done < 50, (done, r.stderr)
