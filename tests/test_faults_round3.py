@@ -31,7 +31,8 @@ def test_every_mistake_is_caught_before_anything_is_written(tmp_path):
              (base(nc=2), [], "'nc' must be 3 (colour images) or 1 (greyscale), got 2"),
              (base(), ['-se', 'abc'], "s_epoch must be an epoch number"),
              (base(), ['--seed', '-5'], "'seed' must be an integer from 0 to 2**63 - 1, got -5"),
-             (base(), ['-se', '3'], 'no checkpoint_3.pt in')]
+             (base(), ['-se', '3'], 'no checkpoint_3.pt in'),
+             (base(), ['--end_epoch', '0'], 'end_epoch 0 is not after epoch 0')]    # found holding the lock: its folder goes again
     results = in_one_process([args + extra + ['-ne', '1', '--logging', 'False'] for args, extra, _ in cases])
     for (args, extra, msg), (rc, err) in zip(cases, results):
         lines = err.strip().splitlines()
