@@ -150,9 +150,10 @@ def test_ctrl_c_saves_the_epoch_in_progress_one_line_exit_130_and_the_resume_is_
 
 def test_ctrl_c_before_training_is_one_line_exit_130(tmp_path):
     p = subprocess.Popen([sys.executable, '-u', '-c', 'import time, sys; from msls_nb.run_dcgan import main; '
-                          'import msls_nb.train as t; t.check_can_start = lambda *a: time.sleep(60); sys.exit(main())',
-                          *tiny_args(tmp_path, 'early'), '-ne', '1'], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)                                                                            # imported, and waiting in the checks
+                          'import msls_nb.train as t; t.check_can_start = lambda *a: (print("checking", flush=True), time.sleep(60)); '
+                          'sys.exit(main())', *tiny_args(tmp_path, 'early'), '-ne', '1'], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    wait_for(p, 'checking')                                                                  # imported, and waiting in the checks
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130 and err.strip().splitlines() == [
@@ -174,17 +175,20 @@ def test_interrupting_the_notebook_kernel_under_papermill_leaves_a_checkpoint_an
     os.kill(kernels[0], signal.SIGINT)                                                       # "interrupt the kernel"
     out = ''.join(seen) + p.communicate(timeout=180)[0]
     assert p.returncode != 0
-    ck = torch.load(tmp_path / 'runs' / 'nbint' / 'checkpoint_1.pt', weights_only=False)
-    assert ck['step'] >= 3                                                                   # the epoch in progress, saved
+    from msls_nb.checkpoint import latest_checkpoint
+    epoch, path = latest_checkpoint(tmp_path / 'runs' / 'nbint')
+    ck = torch.load(path, weights_only=False)
+    assert ck['step'] >= 1 and (epoch, ck['step']) >= (1, 3)                                 # the epoch in progress, saved
     nb = json.loads((tmp_path / 'out.ipynb').read_text())
     error = next(o for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'error')
     assert error['ename'] == 'TrainingInterrupted', error['ename']
-    assert 'stopped by SIGINT at epoch 1 step' in error['evalue'] and '-p s_epoch -1 with papermill' in error['evalue']
+    assert f'stopped by SIGINT at epoch {epoch} step {ck["step"]}/' in error['evalue'], error['evalue']
+    assert '-p s_epoch -1 with papermill' in error['evalue']
     cont = [sys.executable, '-m', 'papermill', str(REPO / 'nbs' / 'train.ipynb'), str(tmp_path / 'cont.ipynb'), '--cwd', str(REPO),
             *[a for k, v in {**params, 's_epoch': -1, 'n_epoch': 1}.items() for a in ('-p', k, str(v))]]
     r = subprocess.run(cont, cwd=REPO, capture_output=True, text=True, timeout=600)          # the continuation it names
     assert r.returncode == 0, r.stderr[-3000:]
-    assert torch.load(tmp_path / 'runs' / 'nbint' / 'checkpoint_1.pt', weights_only=False).get('step') is None
+    assert torch.load(path, weights_only=False).get('step') is None                           # that epoch, finished
 
 def test_a_full_disk_while_packing_the_cache_is_one_line_exit_74_not_a_bus_error(tmp_path):
     with small_disk(tmp_path / 'tiny', size='1m') as cache:                                  # 288 images of 64 px need 3.5 MB
