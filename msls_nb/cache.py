@@ -4,13 +4,13 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import errno, hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
+import errno, hashlib, io, json, math, multiprocessing, os, shutil, zlib
 from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 import numpy as np
 from .files import atomic_path, remove_leftovers, exclusive_lock, StorageError, storage_error
-from .config import UserError
+from .config import UserError, warn_line
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning', 'row_checksums',
@@ -362,7 +362,7 @@ def _mend(self:PackedCache, files:list, verify:bool=False) -> dict:
         what = ('beyond mending: building it again' if damaged is None else 'no row damaged: mended' if not damaged else
                 f"chunk{'s' * (len(damaged) > 1)} at row {rows} damaged ({len(damaged)} of {n_chunks}): decoding again")
         found = '; '.join(problems.values()) or 'rows do not match their checksums'
-        warnings.warn(f'packed cache {self.folder}: {found}; {what}', CacheRepairWarning, stacklevel=3)
+        warn_line(f'packed cache {self.folder}: {found}; {what}', CacheRepairWarning)
     return dict(problems=problems, damaged=damaged, checked=0 if damaged is None else m['n'])
 
 def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -> list[int]:
@@ -378,8 +378,8 @@ def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -
                                     'run again to rebuild it')
         damaged = self._damaged(m, starts)
         if damaged:
-            warnings.warn(f'{where} does not match its checksums; decoding {len(damaged)} chunk(s) again from {root}',
-                          CacheRepairWarning)
+            warn_line(f'{where} does not match its checksums; decoding {len(damaged)} chunk(s) again from {root}',
+                      CacheRepairWarning)
             self._build(root, files, load, plan['shape'], plan['settings'], plan['fingerprint'], workers, plan['chunk'],
                         False, damaged)
         return damaged

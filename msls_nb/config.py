@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
            'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig', 'parse_augment_policy',
            'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset',
-           'make_train_config', 'str2bool', 'show_progress', 'UserArgumentParser', 'default_cache_dir']
+           'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser', 'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -341,6 +341,12 @@ def show_progress(progress:bool|None=None # True or False: as asked; None: decid
     if progress is not None: return bool(progress)
     import sys
     return bool(getattr(sys.stderr, 'isatty', lambda: False)()) or 'ipykernel' in sys.modules
+
+# %% ../nbs/00_config.ipynb #57e09b66
+def warn_line(message:str, category:type=UserWarning):
+    "Warn with `message` in one line: no source line under it (the place it comes from is ours, not the user's)."
+    import warnings
+    warnings.warn_explicit(' '.join(str(message).split()), category, filename='msls_nb', lineno=0, module='msls_nb')
 
 # %% ../nbs/00_config.ipynb #16173a91
 class UserArgumentParser(argparse.ArgumentParser):

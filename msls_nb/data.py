@@ -4,13 +4,13 @@
 
 # %% ../nbs/03_data.ipynb #d2112dc9
 from __future__ import annotations
-import csv, difflib, functools, os, random, time, warnings, zipfile
+import csv, difflib, functools, os, random, time, zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainingConfig, UserError, show_progress
+from .config import TrainingConfig, UserError, show_progress, warn_line
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
@@ -273,9 +273,9 @@ def strip_loader(c:TrainingConfig, channels_last:bool=False,
 def _note_stale_caches(train_cfg:TrainingConfig, root:Path):
     "One warning line when caches of `root` that this version never reads lie beside the one just built."
     stale = stale_caches(default_cache_dir(train_cfg.cache_dir) / 'packed', root)
-    if stale: warnings.warn(f"{len(stale)} packed cache(s) of {root} built by other versions of msls_nb take "
-                            f"{sum(stale.values()) / 1e9:,.2f} GB in {next(iter(stale)).parent} and are never read "
-                            "again; msls-data cache --prune removes them", stacklevel=3)
+    if stale: warn_line(f"{len(stale)} packed cache(s) of {root} built by other versions of msls_nb take "
+                        f"{sum(stale.values()) / 1e9:,.2f} GB in {next(iter(stale)).parent} and are never read "
+                        "again; msls-data cache --prune removes them")
 
 def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a terminal or in a notebook
                  verify:bool=False  # check every row of the packed cache too, and mend what is damaged
@@ -283,7 +283,7 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a
     "Index the selection and (with `cache`) build, check and mend its packed cache; idempotent."
     t0, root = time.perf_counter(), resolve_data_root(train_cfg.data_root)
     sel = select_for(train_cfg, root)
-    for note in sel.notes: warnings.warn(f'data selection: {note}', stacklevel=2)
+    for note in sel.notes: warn_line(f'data selection: {note}')
     info = dict(root=str(root), n_selected=len(sel), layout=sel.layout, notes=sel.notes, cache=None)
     if train_cfg.cache:
         c, width = train_cfg, train_cfg.img_size + 2 * margin_px(train_cfg.img_size, train_cfg.translate)

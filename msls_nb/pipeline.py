@@ -4,13 +4,13 @@
 
 # %% ../nbs/03b_pipeline.ipynb #5eb9b5b1
 from __future__ import annotations
-import itertools, math, os, queue, threading, warnings
+import itertools, math, os, queue, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from .config import UserError
+from .config import UserError, warn_line
 
 # %% auto #0
 __all__ = ['ODDITIES', 'BAD_FILE_ERRORS', 'JPEG_MARKERS', 'PNG_MARKERS', 'margin_px', 'crop_side', 'image_oddities', 'load_strip',
@@ -82,7 +82,7 @@ class BadFiles:
     def add(self, path:str, reason:str=''):
         if path in self.reasons: return
         self.reasons[path] = reason
-        warnings.warn(f'skipped unreadable image {path} ({reason})', BadImageWarning, stacklevel=2)
+        warn_line(f'skipped unreadable image {path} ({reason})', BadImageWarning)
     @property
     def paths(self) -> list: return list(self.reasons)
 
