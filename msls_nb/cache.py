@@ -4,16 +4,18 @@
 
 # %% ../nbs/03a_cache.ipynb #607c7d46
 from __future__ import annotations
-import hashlib, io, json, math, multiprocessing, os, shutil, warnings, zlib
-from concurrent.futures import ThreadPoolExecutor
+import errno, hashlib, io, json, math, multiprocessing, os, shutil, zlib
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 import numpy as np
-from .files import atomic_path, remove_leftovers, exclusive_lock
-from .config import UserError
+from .files import atomic_path, remove_leftovers, exclusive_lock, StorageError, storage_error
+from .config import UserError, warn_line
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'settings_key', 'source_fingerprint', 'CacheCorruptError', 'CacheRepairWarning', 'row_checksums',
-           'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache', 'PackedImages']
+           'npy_header', 'read_npy_header', 'file_digest', 'layout_problems', 'PackedCache', 'PackedImages',
+           'cache_version', 'stale_caches', 'prune_caches']
 
 # %% ../nbs/03a_cache.ipynb #0c32ac7d
 CACHE_VERSION = 3   # 2: rows (C, H, W); 3: a CRC-32 per row, our own .npy header (msls_nb.data's rows are (H, W, C))
@@ -83,21 +85,41 @@ def layout_problems(folder:str|Path, m:dict) -> dict[str, str]:
 
 # %% ../nbs/03a_cache.ipynb #a15a1db2
 def _fill_chunk(task) -> tuple:
-    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason}, CRCs)."
+    "Worker: decode `files` into rows `start...` of the memory-mapped array; returns (start, n, {file: reason}, CRCs, odd)."
     images_path, root, start, files, load = task
-    arr, bad = np.load(images_path, mmap_mode='r+'), {}
+    arr, bad, odd = np.load(images_path, mmap_mode='r+'), {}, {}
     for i, f in enumerate(files):
-        try: arr[start + i] = load(os.path.join(root, f))
-        except Exception as e: bad[f] = f'{type(e).__name__}: {e}'.splitlines()[0][:200]
+        try: row = load(os.path.join(root, f))
+        except Exception as e: bad[f] = f'{type(e).__name__}: {e}'.splitlines()[0][:200]; continue
+        if isinstance(row, tuple): row, notes = row; odd.update({f: notes} if notes else {})  # `(row, oddities)`
+        arr[start + i] = row
     arr.flush()
     sums = row_checksums(arr[start:start + len(files)]).tolist()
     del arr
-    return start, len(files), bad, sums
+    return start, len(files), bad, sums, odd
 
-def _pool(workers:int):
-    "A process pool (forked where the platform allows: no re-import per worker)."
+def _die_with_parent(parent:int):
+    "Worker initializer: end with the parent (Linux), so a killed build leaves no worker holding the build lock."
+    try: import ctypes; ctypes.CDLL(None, use_errno=True).prctl(1, 9)   # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError): return                            # not Linux: no such request
+    if os.getppid() != parent: os._exit(1)                              # the parent died before we asked
+
+def _pool(workers:int) -> ProcessPoolExecutor:
+    "A process pool (forked where the platform allows: no re-import per worker) that notices a worker that dies."
     ctx = multiprocessing.get_context('fork' if 'fork' in multiprocessing.get_all_start_methods() else None)
-    return ctx.Pool(workers)
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+def _filled(tasks:list, pool:ProcessPoolExecutor|None):
+    "The results of `_fill_chunk` for `tasks` as they finish (in this process without a pool)."
+    if pool is None: yield from map(_fill_chunk, tasks); return
+    for done in as_completed([pool.submit(_fill_chunk, t) for t in tasks]): yield done.result()
+
+def _reserve(f, size:int):
+    "Make the open file `f` `size` bytes long with its blocks reserved: a full disk fails here, not in a write to a map."
+    try: os.posix_fallocate(f.fileno(), 0, size)
+    except (AttributeError, OSError) as e:   # no posix_fallocate (macOS), or a file system without it: sparse
+        if getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT): raise
+        f.truncate(size)
 
 # %% ../nbs/03a_cache.ipynb #6010760c
 class PackedCache:
@@ -144,7 +166,7 @@ class PackedCache:
         with atomic_path(self.folder / 'files.txt') as tmp: tmp.write_text('\n'.join(files))
         header = npy_header((len(files), *plan['shape']))
         with atomic_path(self.folder / 'images.npy') as tmp, open(tmp, 'wb') as f:
-            f.write(header); f.truncate(len(header) + len(files) * math.prod(plan['shape']))
+            f.write(header); _reserve(f, len(header) + len(files) * math.prod(plan['shape']))
         with atomic_path(self.folder / 'build.json') as tmp: tmp.write_text(json.dumps(plan))
 
     def build(self, root:str|Path,       # folder the relative `files` are under
@@ -173,7 +195,7 @@ class PackedCache:
 
     def _report(self, built:int, checked:int=0, damaged:list|None=None, problems:dict|None=None) -> dict:
         return dict(cache=str(self.folder), built=built, n_bad=len(self.manifest['bad']), checked=checked,
-                    damaged=damaged or [], problems=problems or {})
+                    damaged=damaged or [], problems=problems or {}, odd=self.manifest.get('odd', {}))
 
     def _lock(self):
         "An exclusive lock on `<folder>.lock` for the duration of a build; the next builder waits for it."
@@ -183,6 +205,16 @@ class PackedCache:
         "Decode the chunks not done yet (and those in `redo`); returns the number of rows decoded."
         plan = dict(version=CACHE_VERSION, settings=settings, fingerprint=fingerprint, shape=list(shape), n=len(files),
                     chunk=chunk)
+        try: return self._write_rows(root, files, load, plan, workers, progress, redo)
+        except StorageError as e:
+            need = len(files) * math.prod(shape) / 1e9
+            raise StorageError(e.path, e.reason, f'the packed cache needs {need:,.2f} GB; free space or put the cache on '
+                               'a larger disk (cache_dir, or $MSLS_NB_CACHE), then run again: chunks packed so far '
+                               'are kept') from None
+
+    def _write_rows(self, root, files, load, plan, workers, progress, redo=()) -> int:
+        "`_build`'s work: start or resume `images.npy`, decode the chunks to do, then finish the cache."
+        chunk = plan['chunk']
         if self._read('build.json') != plan or not (self.folder / 'images.npy').is_file(): self._start(plan, files)
         remove_leftovers(self.folder)
         done, images = self._markers(), str(self.folder / 'images.npy')
@@ -195,22 +227,26 @@ class PackedCache:
                   disable=not progress) as bar:
             pool = _pool(min(workers, len(tasks))) if workers > 0 and len(tasks) > 1 else None
             try:
-                for start, n, bad, sums in pool.imap_unordered(_fill_chunk, tasks) if pool else map(_fill_chunk, tasks):
+                for start, n, bad, sums, odd in _filled(tasks, pool):
                     with atomic_path(self.folder / 'chunks' / f'{start:010d}.json') as tmp:
-                        tmp.write_text(json.dumps(dict(bad=bad, crc32=sums)))
+                        tmp.write_text(json.dumps(dict(bad=bad, crc32=sums, odd=odd)))
                     bar.update(n)
+            except BrokenProcessPool:   # a worker died (killed: out of memory, a signal); its chunk was not marked done
+                raise storage_error(images, RuntimeError('a packing process died (killed by the system: out of memory, '
+                                                         'or a signal)')) from None
             finally:
-                if pool: pool.terminate(); pool.join()
+                if pool: pool.shutdown(wait=True, cancel_futures=True)
         self._finish(plan)
         return todo
 
     def _finish(self, plan:dict):
         "Gather the markers into `checksums.npy`, then write `manifest.json`: a build is complete when it exists."
-        bad, sums = {}, []
+        bad, sums, odd = {}, [], {}
         for _, p in sorted(self._markers().items()):
             marker = json.loads(p.read_text()); bad.update(marker['bad']); sums += marker['crc32']
+            odd.update(marker.get('odd', {}))
         with atomic_path(self.folder / 'checksums.npy') as tmp: np.save(tmp, np.array(sums, dtype=np.uint32))
-        m = dict(plan, bad=bad, offset=read_npy_header(self.folder / 'images.npy')[3],
+        m = dict(plan, bad=bad, odd=odd, offset=read_npy_header(self.folder / 'images.npy')[3],
                  digests={name: file_digest(self.folder / name) for name in ('files.txt', 'checksums.npy')})
         with atomic_path(self.folder / 'manifest.json') as tmp: tmp.write_text(json.dumps(m))
 
@@ -237,6 +273,7 @@ class PackedImages:
         if problems: raise CacheCorruptError(f"packed cache {cache.folder}: {'; '.join(problems.values())}; "
                                              'run prepare_data (or msls-data cache) to mend it')
         self.folder, self.manifest, self.bad, self.chunk = cache.folder, m, dict(m['bad']), m['chunk']
+        self.odd = dict(m.get('odd', {}))   # {file: image_oddities} (caches built before it was kept: none)
         self.repair = repair
         self.images = np.load(cache.folder / 'images.npy', mmap_mode='r')
         self.checksums = np.load(cache.folder / 'checksums.npy')
@@ -325,7 +362,7 @@ def _mend(self:PackedCache, files:list, verify:bool=False) -> dict:
         what = ('beyond mending: building it again' if damaged is None else 'no row damaged: mended' if not damaged else
                 f"chunk{'s' * (len(damaged) > 1)} at row {rows} damaged ({len(damaged)} of {n_chunks}): decoding again")
         found = '; '.join(problems.values()) or 'rows do not match their checksums'
-        warnings.warn(f'packed cache {self.folder}: {found}; {what}', CacheRepairWarning, stacklevel=3)
+        warn_line(f'packed cache {self.folder}: {found}; {what}', CacheRepairWarning)
     return dict(problems=problems, damaged=damaged, checked=0 if damaged is None else m['n'])
 
 def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -> list[int]:
@@ -341,11 +378,44 @@ def _repair(self:PackedCache, root:str|Path, load, starts:list, workers:int=0) -
                                     'run again to rebuild it')
         damaged = self._damaged(m, starts)
         if damaged:
-            warnings.warn(f'{where} does not match its checksums; decoding {len(damaged)} chunk(s) again from {root}',
-                          CacheRepairWarning)
+            warn_line(f'{where} does not match its checksums; decoding {len(damaged)} chunk(s) again from {root}',
+                      CacheRepairWarning)
             self._build(root, files, load, plan['shape'], plan['settings'], plan['fingerprint'], workers, plan['chunk'],
                         False, damaged)
         return damaged
 
 PackedCache.verify, PackedCache._damaged, PackedCache._sums_from_markers = _verify, _damaged, _sums_from_markers
 PackedCache._mend, PackedCache.repair = _mend, _repair
+
+# %% ../nbs/03a_cache.ipynb #1256a570
+def cache_version(folder:str|Path) -> int | None:
+    "The `CACHE_VERSION` a cache folder was built (or is being built) with; None when it holds no plan."
+    c = PackedCache(folder)
+    info = c._read('manifest.json') or c._read('build.json')
+    return info.get('version') if isinstance(info, dict) else None
+
+def _disk_bytes(folder:Path) -> int:
+    "The disk space the files under `folder` take (sparse files count what they use)."
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob('*') if p.is_file())
+
+def stale_caches(packed_dir:str|Path, root:str|Path|None=None) -> dict[Path, int]:
+    "`{folder: bytes on disk}` of the caches under `packed_dir` that this version never reads (of data `root` if given)."
+    found, packed_dir = {}, Path(packed_dir)
+    for f in sorted(packed_dir.iterdir()) if packed_dir.is_dir() else []:
+        if not f.is_dir() or f.name.startswith('.') or cache_version(f) == CACHE_VERSION: continue
+        settings = (PackedCache(f)._read('build.json') or PackedCache(f)._read('manifest.json') or {}).get('settings')
+        if root is not None and (settings or {}).get('root') != str(Path(root).resolve()): continue
+        found[f] = _disk_bytes(f)
+    return found
+
+# %% ../nbs/03a_cache.ipynb #6a587e98
+def prune_caches(packed_dir:str|Path) -> dict[Path, int]:
+    "Remove the stale caches under `packed_dir` (see `stale_caches`) that no process is building; returns them."
+    removed = {}
+    for folder, size in stale_caches(packed_dir).items():
+        lock = folder.parent / f'{folder.name}.lock'
+        try:
+            with exclusive_lock(lock, f'packed cache {folder}'): shutil.rmtree(folder)
+        except UserError: continue   # a builder holds it
+        lock.unlink(missing_ok=True); removed[folder] = size
+    return removed

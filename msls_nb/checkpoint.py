@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_checkpoint.ipynb #94ac542a
 from __future__ import annotations
-import copy, re
+import copy, hashlib, pickle, re
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -14,11 +14,11 @@ from .models import Generator, train_config_from_state_dict
 from .files import save_atomic, download_from_s3
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'RESUME_KEYS', 'RUN_FLAGS', 'unwrap', 'strip_prefixes', 'RunState', 'check_full_checkpoint',
-           'slim_checkpoint', 'save_slim_checkpoint', 'get_checkpoint', 'inference_state_dict',
-           'restore_G_for_inference', 'load_optimizer_state', 'restore_model', 'checkpoint_train_config',
-           'generator_from_checkpoint', 'load_generator', 'list_checkpoints', 'latest_checkpoint',
-           'prune_full_checkpoints']
+__all__ = ['CHECKSUM_KEY', 'FORMAT_VERSION', 'RESUME_KEYS', 'RUN_FLAGS', 'unwrap', 'strip_prefixes', 'payload_checksum', 'seal',
+           'check_seal', 'RunState', 'check_full_checkpoint', 'slim_checkpoint', 'save_slim_checkpoint',
+           'get_checkpoint', 'inference_state_dict', 'restore_G_for_inference', 'load_optimizer_state', 'restore_model',
+           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'list_checkpoints',
+           'latest_checkpoint', 'prune_full_checkpoints']
 
 # %% ../nbs/05_checkpoint.ipynb #e77041a3
 def unwrap(model:nn.Module) -> nn.Module:
@@ -33,6 +33,42 @@ def unwrap(model:nn.Module) -> nn.Module:
 def strip_prefixes(sd:dict) -> dict:
     "A state dict without `module.` and `_orig_mod.` prefixes."
     return {re.sub(r'^((module|_orig_mod)\.)+', '', k): v for k, v in sd.items()}
+
+# %% ../nbs/05_checkpoint.ipynb #3319f65b
+def payload_checksum(obj) -> str:
+    "The SHA-256 of a checkpoint's payload: every tensor's dtype, shape and bytes, every other value pickled, in order."
+    h = hashlib.sha256()
+    def visit(x):
+        if isinstance(x, torch.Tensor):
+            t = x.detach().cpu().contiguous().reshape(-1)
+            h.update(f'T{t.dtype}{tuple(x.shape)}'.encode()); h.update(t.view(torch.uint8).numpy())
+        elif isinstance(x, dict):
+            h.update(b'{%d' % len(x))
+            for k, v in x.items(): visit(k); visit(v)
+        elif isinstance(x, (list, tuple)) and x and all(type(v) is float for v in x):   # loss histories: one call
+            h.update(b'F%d' % len(x)); h.update(torch.tensor(x, dtype=torch.float64).numpy())
+        elif isinstance(x, (list, tuple)):
+            h.update(b'[%d' % len(x))
+            for v in x: visit(v)
+        else: h.update(pickle.dumps(x, protocol=4))
+    visit(obj)
+    return h.hexdigest()
+
+# %% ../nbs/05_checkpoint.ipynb #2ecd4768
+CHECKSUM_KEY = 'checksum'
+
+def seal(ckpt:dict) -> dict:
+    "`ckpt` with the SHA-256 of its payload under `checksum`, for `check_seal` to verify when it is loaded."
+    payload = {k: v for k, v in ckpt.items() if k != CHECKSUM_KEY}
+    return {**payload, CHECKSUM_KEY: 'sha256:' + payload_checksum(payload)}
+
+def check_seal(ckpt, path):
+    "Refuse, in one line, a checkpoint whose payload is not what was written (one without a checksum passes)."
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get(CHECKSUM_KEY), str): return
+    payload = {k: v for k, v in ckpt.items() if k != CHECKSUM_KEY}
+    if ckpt[CHECKSUM_KEY] != 'sha256:' + payload_checksum(payload):
+        raise UserError(f"checkpoint {path} is damaged: its contents do not match the checksum written with it "
+                        "(bytes changed on disk or in a copy); use an earlier checkpoint, or copy this one again")
 
 # %% ../nbs/05_checkpoint.ipynb #62fcefb5
 FORMAT_VERSION = 2   # 2: global_step, G_ema_state_dict and loop_state
@@ -71,7 +107,7 @@ class RunState:
         if self.step: ck['step'] = self.step
         if G_ema is not None: ck['G_ema_state_dict'] = _state_dict(G_ema)
         if self.loop: ck['loop_state'] = self.loop
-        return ck
+        return seal(ck)
 
     @classmethod
     def from_checkpoint(cls, ckpt:dict) -> RunState:
@@ -98,8 +134,8 @@ def check_full_checkpoint(ckpt, path):
 def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, dtype=torch.float16) -> dict:
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in _state_dict(G).items()}
-    return dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(),
-                format_version=FORMAT_VERSION)
+    return seal(dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(),
+                     format_version=FORMAT_VERSION))
 
 # %% ../nbs/05_checkpoint.ipynb #d24c2703
 def save_slim_checkpoint(path:str|Path, epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor) -> Path:
@@ -123,11 +159,13 @@ def get_checkpoint(path:str|Path,            # a local path or s3://bucket/key
     if not path.is_file():
         raise UserError(f"checkpoint {path} does not exist; "
                         "check the path (runs keep checkpoint_<epoch>.pt in <root>/<name>/)")
-    try: return torch.load(path, map_location=_map_location(cpu, map_location), weights_only=False)
+    try: ckpt = torch.load(path, map_location=_map_location(cpu, map_location), weights_only=False)
     except Exception as e:
         first = str(e).splitlines()[0] if str(e) else ''
         raise UserError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first}); "
                         "it is damaged or not a checkpoint") from None
+    check_seal(ckpt, path)
+    return ckpt
 
 # %% ../nbs/05_checkpoint.ipynb #19d79eb7
 def inference_state_dict(ckpt:dict) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
            'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig', 'parse_augment_policy',
            'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset',
-           'make_train_config', 'str2bool', 'UserArgumentParser', 'default_cache_dir']
+           'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser', 'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -200,6 +200,8 @@ class TrainingConfig(StrictConfig):
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf', 'batch_size'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
+        if self.nc not in (1, 3): self._fail('nc', f'must be 3 (colour images) or 1 (greyscale), got {self.nc}')
+        if not 0 <= self.seed < 2**63: self._fail('seed', f'must be an integer from 0 to 2**63 - 1, got {self.seed}')
         if self.img_size not in IMG_SIZES:
             self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
                                    f'got {self.img_size}')
@@ -331,6 +333,20 @@ def str2bool(v, name:str='value') -> bool:
     if s in ('true', 't', 'yes', 'y', '1', 'on'): return True
     if s in ('false', 'f', 'no', 'n', '0', 'off'): return False
     raise UserError(f"{name} must be True or False, got {v!r}")
+
+# %% ../nbs/00_config.ipynb #e0158be0
+def show_progress(progress:bool|None=None # True or False: as asked; None: decide
+                 ) -> bool:
+    "Whether to draw progress bars: as asked, else on a terminal or in a notebook kernel, not into logs or pipes."
+    if progress is not None: return bool(progress)
+    import sys
+    return bool(getattr(sys.stderr, 'isatty', lambda: False)()) or 'ipykernel' in sys.modules
+
+# %% ../nbs/00_config.ipynb #57e09b66
+def warn_line(message:str, category:type=UserWarning):
+    "Warn with `message` in one line: no source line under it (the place it comes from is ours, not the user's)."
+    import warnings
+    warnings.warn_explicit(' '.join(str(message).split()), category, filename='msls_nb', lineno=0, module='msls_nb')
 
 # %% ../nbs/00_config.ipynb #16173a91
 class UserArgumentParser(argparse.ArgumentParser):

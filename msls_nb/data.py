@@ -4,19 +4,19 @@
 
 # %% ../nbs/03_data.ipynb #d2112dc9
 from __future__ import annotations
-import csv, difflib, functools, os, random, time, warnings, zipfile
+import csv, difflib, functools, os, random, time, zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainingConfig, UserError
+from .config import TrainingConfig, UserError, show_progress, warn_line
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
-from .cache import PackedCache, settings_key, CACHE_VERSION
+from .cache import PackedCache, settings_key, CACHE_VERSION, stale_caches
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
-                              prefetch, JpegImages, CachedImages, find_bad_files)
+                              prefetch, JpegImages, CachedImages, find_bad_files, find_odd_images, ODDITIES)
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection', 'select_images',
@@ -28,7 +28,8 @@ __all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_unit
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.ppm', '.tif', '.tiff', '.webp')
 SUBSETS = ('query', 'database')
 
-def iter_images(folder:str|Path):
+def iter_images(folder:str|Path,
+                folders_named_like_images:list|None=None): # collects folders such as `x.jpg/` (searched, not read)
     "Relative paths (with '/') of the image files under `folder`, recursively, in no particular order."
     stack = ['']
     while stack:
@@ -37,13 +38,16 @@ def iter_images(folder:str|Path):
             for e in entries:
                 if e.name.startswith('.'): continue
                 path = f'{rel}/{e.name}' if rel else e.name
-                if e.is_dir(): stack.append(path)
+                if e.is_dir():
+                    stack.append(path)
+                    if folders_named_like_images is not None and e.name.lower().endswith(IMAGE_SUFFIXES):
+                        folders_named_like_images.append(path)
                 elif e.name.lower().endswith(IMAGE_SUFFIXES): yield path
 
 # %% ../nbs/03_data.ipynb #ed143f9e
-def list_images(folder:str|Path) -> list[str]:
+def list_images(folder:str|Path, folders_named_like_images:list|None=None) -> list[str]:
     "Sorted relative paths of the image files under `folder`."
-    return sorted(iter_images(folder))
+    return sorted(iter_images(folder, folders_named_like_images))
 
 # %% ../nbs/03_data.ipynb #d82d9544
 def msls_units(root:str|Path) -> list[tuple[str, str]]:
@@ -84,11 +88,11 @@ def _check_cities(asked, available, root):
             hint = f'did you mean {close[0]!r}? ' if close else ''
             raise UserError(f"city {c!r} is not under {root}; {hint}available: {', '.join(available) or 'none'}")
 
-def _msls_files(root, units, time_of_day, exclude_pano, notes) -> list:
+def _msls_files(root, units, time_of_day, exclude_pano, notes, odd_folders=None) -> list:
     files, no_night, no_pano = [], 0, 0
     for city, subset in units:
         folder = root / city / subset
-        names = list_images(folder / 'images')
+        names = list_images(folder / 'images', odd_folders)
         night = read_flags(folder, 'postprocessed.csv', 'night') if time_of_day else None
         pano = read_flags(folder, 'raw.csv', 'pano') if exclude_pano else None
         for n in names:
@@ -111,23 +115,25 @@ def _msls_files(root, units, time_of_day, exclude_pano, notes) -> list:
 def select_images(root:str|Path, cities:list|None=None, exclude_cities:list|None=None, subsets:list|None=None,
                   exclude_pano:bool=False, time_of_day:str|None=None, limit:int|None=None, seed:int=0) -> Selection:
     "The images under `root` that pass the filters (the data fields of `TrainingConfig`)."
-    root, notes = Path(root), []
+    root, notes, odd_folders = Path(root), [], []
     units = msls_units(root)
     if units:
         _check_cities(cities, sorted({c for c, _ in units}), root)
         units = [(c, s) for c, s in units
                  if (not cities or c in cities) and c not in (exclude_cities or []) and s in (subsets or SUBSETS)]
-        files, layout = sorted(_msls_files(root, units, time_of_day, exclude_pano, notes)), 'msls'
+        files, layout = sorted(_msls_files(root, units, time_of_day, exclude_pano, notes, odd_folders)), 'msls'
     else:
         if subsets: raise UserError(f"subsets need the MSLS layout <city>/{{query,database}}/images/, "
                                     f"but {root} is a plain image folder; leave subsets out")
-        files, layout = list_images(root), 'folder'
+        files, layout = list_images(root, odd_folders), 'folder'
         top = lambda f: f.split('/', 1)[0] if '/' in f else ''
         _check_cities(cities, sorted({top(f) for f in files} - {''}), root)
         files = [f for f in files if (not cities or top(f) in cities) and top(f) not in (exclude_cities or [])]
         if time_of_day:
             notes.append(f'no postprocessed.csv (not the MSLS layout): time_of_day={time_of_day!r} cannot be decided')
             files = []
+    if odd_folders: notes.append(f"{len(odd_folders)} folder(s) named like images were searched as folders, not read "
+                                 f"as images (first: {sorted(odd_folders)[0]})")
     if limit is not None and limit < len(files): files = sorted(random.Random(seed).sample(files, limit))
     if not files:
         filters = dict(cities=cities, exclude_cities=exclude_cities, subsets=subsets, exclude_pano=exclude_pano or None,
@@ -257,29 +263,39 @@ def packed_cache(train_cfg:TrainingConfig, root:Path) -> PackedCache:
     return PackedCache(default_cache_dir(train_cfg.cache_dir) / 'packed' / name)
 
 # %% ../nbs/03_data.ipynb #4dc4e9d4
-def strip_loader(c:TrainingConfig, channels_last:bool=False):
+def strip_loader(c:TrainingConfig, channels_last:bool=False,
+                 report:bool=False): # the loader returns `(strip, image_oddities)`, as the cache build records them
     "The picklable `load_strip` of a config, for cache-building workers (`channels_last`: the cache's (H, W, C) rows)."
     return functools.partial(load_strip, img_size=c.img_size, crop=c.crop, translate=c.translate, nc=c.nc,
-                             channels_last=channels_last)
+                             channels_last=channels_last, report=report)
 
 # %% ../nbs/03_data.ipynb #9d28490d
-def prepare_data(train_cfg:TrainingConfig, progress:bool=True,
+def _note_stale_caches(train_cfg:TrainingConfig, root:Path):
+    "One warning line when caches of `root` that this version never reads lie beside the one just built."
+    stale = stale_caches(default_cache_dir(train_cfg.cache_dir) / 'packed', root)
+    if stale: warn_line(f"{len(stale)} packed cache(s) of {root} built by other versions of msls_nb take "
+                        f"{sum(stale.values()) / 1e9:,.2f} GB in {next(iter(stale)).parent} and are never read "
+                        "again; msls-data cache --prune removes them")
+
+def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a terminal or in a notebook
                  verify:bool=False  # check every row of the packed cache too, and mend what is damaged
                 ) -> dict:
     "Index the selection and (with `cache`) build, check and mend its packed cache; idempotent."
     t0, root = time.perf_counter(), resolve_data_root(train_cfg.data_root)
     sel = select_for(train_cfg, root)
-    for note in sel.notes: warnings.warn(f'data selection: {note}', stacklevel=2)
+    for note in sel.notes: warn_line(f'data selection: {note}')
     info = dict(root=str(root), n_selected=len(sel), layout=sel.layout, notes=sel.notes, cache=None)
     if train_cfg.cache:
         c, width = train_cfg, train_cfg.img_size + 2 * margin_px(train_cfg.img_size, train_cfg.translate)
-        row, load = (c.img_size, width, c.nc), strip_loader(c, channels_last=True)   # (H, W, C): channels-last batches
+        row, load = (c.img_size, width, c.nc), strip_loader(c, True, report=True)   # (H, W, C): channels-last batches
         info.update(packed_cache(c, root).build(root, sel.files, load, row, cache_settings(c, root), workers=c.workers,
-                                                progress=progress, verify=verify))
+                                                progress=show_progress(progress), verify=verify))
+        info['odd'] = {k: sum(k in v for v in info['odd'].values()) for k in ODDITIES}
+        if info['built']: _note_stale_caches(c, root)
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
 # %% ../nbs/03_data.ipynb #cf76b553
-def verify_cache(train_cfg:TrainingConfig, progress:bool=True) -> dict:
+def verify_cache(train_cfg:TrainingConfig, progress:bool|None=None) -> dict:
     "Check every row of the config's packed cache (built first if needed); decode the damaged chunks again."
     return prepare_data(train_cfg.replace(cache=True), progress, verify=True)
 
@@ -300,8 +316,9 @@ class _Synchronize:
 class TrainData:
     "What the training loop iterates: this rank's augmented batches on the device."
     def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1,
-                 cache:PackedCache|None=None, bad:dict|None=None):
-        self.cfg, self.acc, self.source, self.root = train_cfg, accelerator, source, root
+                 cache:PackedCache|None=None, bad:dict|None=None,
+                 odd:dict|None=None): # {path: image_oddities} of the images trained on
+        self.cfg, self.acc, self.source, self.root, self.odd = train_cfg, accelerator, source, root, odd or {}
         self.rank, self.world_size, self.cache = rank, world_size, cache
         self.workers = 0 if cache else (default_workers(world_size) if train_cfg.workers is None else train_cfg.workers)
         self._bad = BadFiles()
@@ -337,9 +354,12 @@ class TrainData:
 
     def describe(self) -> dict:
         "The data choices, for the run summary."
+        gone = ('FileNotFoundError', 'IsADirectoryError', 'NotADirectoryError')   # listed, then moved or not a file
         return dict(root=str(self.root), n_images=self.n_images, source='packed cache' if self.cache else 'jpeg',
                     cache=str(self.cache.folder) if self.cache else None, workers=self.workers,
-                    pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files))
+                    pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files),
+                    missing=sum(r.startswith(gone) for r in self._bad.reasons.values()),
+                    **{k: sum(k in v for v in self.odd.values()) for k in ODDITIES})
 
 # %% ../nbs/03_data.ipynb #2299a7c6
 def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world_size:int) -> TrainData:
@@ -351,7 +371,8 @@ def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world
         raise UserError(f"none of the {len(files)} selected images under {root} could be read "
                         f"(first: {next(iter(bad.items()))}); check the data root")
     readable = [f for f in files if os.path.join(root, f) not in bad]
-    return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad)
+    odd = find_odd_images(root, readable, **geometry)
+    return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad, odd=odd)
 
 def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_size:int=1) -> TrainData:
     "The training batches of this rank (call `prepare_data` on rank 0 first under DDP)."
@@ -362,11 +383,12 @@ def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_siz
         if world_size > 1: raise UserError(f"the packed cache for {root} is not built yet; "
                                            "call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
         prepare_data(train_cfg)
-    packed = cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, channels_last=True)))
+    packed = cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, True, report=True)))
     if not len(packed): raise UserError(f"none of the {len(packed.files)} selected images under {root} could be read "
                                         f"(first: {next(iter(packed.bad.items()))}); check the data root")
     bad = {os.path.join(root, f): r for f, r in packed.bad.items()}
-    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, bad)
+    odd = {os.path.join(root, f): v for f, v in packed.odd.items()}
+    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, bad, odd)
 
 # %% ../nbs/03_data.ipynb #a575f74c
 def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:

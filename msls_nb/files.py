@@ -60,15 +60,17 @@ def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept af
                    wait:bool=False): # wait for the holder to let go, instead of refusing
     "Hold an exclusive lock on `path` for the block, or raise a one-line `UserError` naming the process that holds it."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a+') as f:
+    try: path.parent.mkdir(parents=True, exist_ok=True); f = open(path, 'a+')
+    except OSError as e: raise storage_error(path, e) from None   # a read-only folder, a file in the way
+    with f:
         if fcntl is not None:
             try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 f.seek(0); holder = f.read().strip() or 'another process'
                 raise UserError(f"{what} is in use by {holder}; "
                                 "wait for that run to finish (or stop it), or choose another run name") from None
-        f.seek(0); f.truncate(); f.write(f'process {os.getpid()} on {socket.gethostname()}'); f.flush()
+        try: f.seek(0); f.truncate(); f.write(f'process {os.getpid()} on {socket.gethostname()}'); f.flush()
+        except OSError as e: raise storage_error(path, e) from None
         try: yield
         finally:
             if fcntl is not None: fcntl.flock(f, fcntl.LOCK_UN)
@@ -93,9 +95,26 @@ def _disk_full(folder:Path) -> bool:
     try: return shutil.disk_usage(folder).free < 2**20
     except OSError: return False
 
+def _file_in_the_way(folder:Path) -> Path | None:
+    "The first part of the path `folder` that exists but is not a folder, or None."
+    for p in [*reversed(folder.parents), folder]:
+        if not p.exists(): return None
+        if not p.is_dir(): return p
+    return None
+
+def _in_the_way(path:Path, e:BaseException) -> str | None:
+    "What stands where a folder (or the file `path`) should be, for errors that say so."
+    code = getattr(e, 'errno', None)
+    if code == errno.EISDIR and path.is_dir(): return f'{path} is a folder, not a file'
+    if code not in (errno.ENOTDIR, errno.EEXIST): return None
+    blocker = _file_in_the_way(path.parent)
+    return f'{blocker} is a file, not a folder; move it away or choose another folder' if blocker else None
+
 def storage_error(path:str|Path, e:BaseException, kept:str='') -> StorageError:
     "The one-line `StorageError` for a failed write of `path`."
-    reason = _REASONS.get(getattr(e, 'errno', None)) or ('the disk is full' if _disk_full(Path(path).parent) else None)
+    path = Path(path)
+    reason = (_REASONS.get(getattr(e, 'errno', None)) or _in_the_way(path, e)
+              or ('the disk is full' if _disk_full(path.parent) else None))
     return StorageError(path, reason or f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}', kept)
 
 # %% ../nbs/01a_files.ipynb #f3014e9e

@@ -123,28 +123,39 @@ class MetricLog:
 
 # %% ../nbs/05a_monitor.ipynb #4b26c39d
 class TrainingInterrupted(RuntimeError):
-    "The run was stopped by SIGTERM after saving its state."
+    "The run was stopped by SIGTERM or SIGINT after saving its state."
+    def __init__(self, msg:str, signum:int=signal.SIGTERM): super().__init__(msg); self.signum = int(signum)
+    def __reduce__(self): return type(self), (str(self), self.signum)   # survives pickling (DDP ranks)
+    @property
+    def exit_status(self) -> int: return 128 + self.signum   # the shell's status of a process ended by that signal
 
 # %% ../nbs/05a_monitor.ipynb #568c4c7b
 class StopSignal:
-    "A flag set by SIGTERM while the loop runs (installed on the main thread only)."
+    "A flag set by SIGTERM or SIGINT while the loop runs (installed on the main thread only); a second SIGINT stops at once."
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
     def __init__(self, every:int=10):
-        self.requested, self.every, self._old, self._group, self._calls = False, every, None, None, 0
+        self.requested, self.every, self._old, self._group, self._calls = False, every, {}, None, 0
+        self.signum = 0   # the first signal received (under DDP: the largest number any rank received)
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGTERM, self._handle)
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         if dist.is_initialized(): self._group = dist.new_group(backend='gloo')
         return self
-    def _handle(self, signum, frame): self.requested = True
+    def _handle(self, signum, frame):
+        if self.requested and signum == signal.SIGINT: raise KeyboardInterrupt   # Ctrl-C twice: no waiting
+        self.requested, self.signum = True, self.signum or signum
     def __exit__(self, *exc):
-        if self._old is not None: signal.signal(signal.SIGTERM, self._old)
+        for s, old in self._old.items(): signal.signal(s, old)
+    @property
+    def name(self) -> str: return signal.Signals(self.signum or signal.SIGTERM).name
     def should_stop(self) -> bool:
         "True when any rank was asked to stop (under DDP the ranks compare notes every `every` calls)."
         if self._group is None: return self.requested
         self._calls += 1
         if self._calls % self.every: return False
-        flag = torch.tensor([float(self.requested)])
-        dist.all_reduce(flag, group=self._group)
+        flag = torch.tensor([float(self.signum if self.requested else 0)])
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self._group)
+        if flag.item() > 0: self.signum = self.signum or int(flag.item())
         return bool(flag.item() > 0)
 
 # %% ../nbs/05a_monitor.ipynb #5234dd07

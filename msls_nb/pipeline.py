@@ -4,19 +4,19 @@
 
 # %% ../nbs/03b_pipeline.ipynb #5eb9b5b1
 from __future__ import annotations
-import itertools, math, os, queue, threading, warnings
+import itertools, math, os, queue, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from .config import UserError
+from .config import UserError, warn_line
 
 # %% auto #0
-__all__ = ['BAD_FILE_ERRORS', 'JPEG_MARKERS', 'PNG_MARKERS', 'margin_px', 'crop_side', 'load_strip', 'try_load',
-           'BadImageWarning', 'BadFiles', 'looks_cut', 'suspect_files', 'find_bad_files', 'batch_seed', 'augment_batch',
-           'transform_preset', 'epoch_order', 'default_workers', 'collate_strips', 'make_loader', 'prefetch',
-           'JpegImages', 'BufferRing', 'CachedImages']
+__all__ = ['ODDITIES', 'BAD_FILE_ERRORS', 'JPEG_MARKERS', 'PNG_MARKERS', 'margin_px', 'crop_side', 'image_oddities', 'load_strip',
+           'try_load', 'BadImageWarning', 'BadFiles', 'looks_cut', 'suspect_files', 'find_bad_files', 'find_odd_images',
+           'batch_seed', 'augment_batch', 'transform_preset', 'epoch_order', 'default_workers', 'collate_strips',
+           'make_loader', 'prefetch', 'JpegImages', 'BufferRing', 'CachedImages']
 
 # %% ../nbs/03b_pipeline.ipynb #d207344d
 def margin_px(img_size:int, translate:float) -> int:
@@ -29,13 +29,26 @@ def crop_side(width:int, height:int, crop:int|float) -> int:
     short = min(width, height)
     return max(1, min(short, int(round(crop * short)) if isinstance(crop, float) else int(crop)))
 
+# %% ../nbs/03b_pipeline.ipynb #d3aa6321
+ODDITIES = ('too_small', 'not_rgb', 'not_jpeg')
+
+def image_oddities(im:Image.Image, img_size:int, crop:int|float=1.0, nc:int=3) -> list[str]:
+    "Which of `ODDITIES` an opened (not yet decoded) image has, for the training geometry."
+    w, h = im.size
+    odd = ['too_small'] if crop_side(w, h, crop) < img_size else []
+    if im.mode not in (('RGB',) if nc == 3 else ('L', 'RGB')): odd.append('not_rgb')
+    if im.format != 'JPEG': odd.append('not_jpeg')
+    return odd
+
 # %% ../nbs/03b_pipeline.ipynb #d4af79a6
 def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=0.0, nc:int=3,
-               channels_last:bool=False # (img_size, width, nc), as the packed cache stores rows
+               channels_last:bool=False, # (img_size, width, nc), as the packed cache stores rows
+               report:bool=False         # return `(strip, image_oddities(...))` instead
               ) -> np.ndarray:
     "Decode, center-crop and resize one image to a uint8 (nc, img_size, img_size + 2 * margin) array; raises if bad."
     m = margin_px(img_size, translate)
     with Image.open(path) as im:
+        odd = image_oddities(im, img_size, crop, nc) if report else None
         w, h = im.size
         side = crop_side(w, h, crop)
         scale = img_size / side
@@ -49,7 +62,8 @@ def load_strip(path:str|Path, img_size:int, crop:int|float=1.0, translate:float=
         a = np.asarray(im.resize((j1 - j0, img_size), Image.BILINEAR, box=box))
     if a.ndim == 2: a = a[..., None]
     if j1 - j0 < out_w: a = np.pad(a, ((0, 0), (j0, out_w - j1), (0, 0)), mode='edge')   # only where the image ends
-    return np.ascontiguousarray(a if channels_last else a.transpose(2, 0, 1))   # channels first, like torch, by default
+    a = np.ascontiguousarray(a if channels_last else a.transpose(2, 0, 1))   # channels first, like torch, by default
+    return (a, odd) if report else a
 
 # %% ../nbs/03b_pipeline.ipynb #75eced57
 BAD_FILE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
@@ -68,7 +82,7 @@ class BadFiles:
     def add(self, path:str, reason:str=''):
         if path in self.reasons: return
         self.reasons[path] = reason
-        warnings.warn(f'skipped unreadable image {path} ({reason})', BadImageWarning, stacklevel=2)
+        warn_line(f'skipped unreadable image {path} ({reason})', BadImageWarning)
     @property
     def paths(self) -> list: return list(self.reasons)
 
@@ -100,6 +114,18 @@ def find_bad_files(root:str|Path, files:list, threads:int=8, **geometry) -> dict
     "`{path: reason}` of the unreadable files among `files` that `looks_cut` flags (suspects are decoded to be sure)."
     suspects = suspect_files([os.path.join(root, f) for f in files], threads)
     return {p: reason for p in suspects if (reason := try_load(p, **geometry)[1])}
+
+# %% ../nbs/03b_pipeline.ipynb #0c27a093
+def _header_oddities(path:str, img_size:int, crop=1.0, translate:float=0.0, nc:int=3) -> list[str]:
+    try:
+        with Image.open(path) as im: return image_oddities(im, img_size, crop, nc)
+    except BAD_FILE_ERRORS: return []   # unreadable: counted with the bad files
+
+def find_odd_images(root:str|Path, files:list, threads:int=8, **geometry) -> dict[str, list]:
+    "`{path: image_oddities}` of the readable `files` with any, from their headers (see `image_oddities`)."
+    paths = [os.path.join(root, f) for f in files]
+    with ThreadPoolExecutor(threads) as pool: found = pool.map(lambda p: _header_oddities(p, **geometry), paths)
+    return {p: odd for p, odd in zip(paths, found) if odd}
 
 # %% ../nbs/03b_pipeline.ipynb #b6083412
 def batch_seed(*parts:int) -> int:

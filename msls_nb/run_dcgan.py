@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #3020f659
 from __future__ import annotations
-import argparse, sys
+import argparse, sys, warnings
 # run as a file: python run_dcgan.py ...
 if globals().get('__file__', '').endswith('run_dcgan.py') and not __package__:
     from pathlib import Path as _Path
@@ -21,14 +21,26 @@ __all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'd
            'explore_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
+def _warn_in_one_line(prog:str):
+    "A `warnings.showwarning` that prints each warning as one line (no source line under it)."
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {category.__name__}: {' '.join(str(message).split())}", file=file or sys.stderr)
+    return show
+
 def run_command(prog:str, fn) -> int:
     "Run `fn()`; 0 (or what it returns) on success, else one line on stderr and the exit status of the failure."
     from msls_nb.monitor import NonFiniteLossError, TrainingInterrupted
-    try: return fn() or 0
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn_in_one_line(prog)
+            return fn() or 0
     except UserError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 2
     except NonFiniteLossError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 1
     except StorageError as e: print(f'{prog}: error: {e}', file=sys.stderr); return 74
-    except TrainingInterrupted as e: print(str(e), file=sys.stderr); return 143
+    except TrainingInterrupted as e: print(str(e), file=sys.stderr); return e.exit_status
+    except KeyboardInterrupt:   # Ctrl-C outside the training loop, or twice in it: what was saved before stays
+        print(f'{prog}: interrupted; files already written are complete (a run resumes with -se -1, a cache build where it stopped)', file=sys.stderr)
+        return 130
 
 # %% ../nbs/10_cli.ipynb #31190f06
 def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentParser:
@@ -174,9 +186,22 @@ def data_parser() -> UserArgumentParser:
     k.add_argument('--device', default='auto', help='the device --preset auto picks for (auto, hpu, cuda, mps or cpu)')
     k.add_argument('--verify', action='store_true',
                    help='check every row against its checksum and decode damaged chunks again')
+    k.add_argument('--prune', action='store_true', help='only remove the packed caches that older versions of msls_nb '
+                                                        'built under the cache folder (never read again), then stop')
     return p
 
 # %% ../nbs/10_cli.ipynb #53c726bd
+def _prune(train_cfg) -> int:
+    "`msls-data cache --prune`: remove stale packed caches, one line each and a total."
+    from msls_nb.cache import prune_caches
+    from msls_nb.config import default_cache_dir
+    packed = default_cache_dir(train_cfg.cache_dir) / 'packed'
+    removed = prune_caches(packed)
+    size = lambda n: f'{n / 1e9:,.2f} GB' if n >= 1e9 else f'{n / 1e6:,.1f} MB'
+    for folder, n in removed.items(): print(f'removed {folder} ({size(n)})')
+    print(f'{len(removed)} stale packed cache(s) removed from {packed}, {size(sum(removed.values()))} freed')
+    return 0
+
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
     from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data, verify_cache
@@ -189,6 +214,7 @@ def data_command(a:argparse.Namespace) -> int:
         return 0 if all(r['status'] == 'ok' for r in reports) else 1
     if a.command == 'counts': print(city_counts(resolve_data_root(a.dataroot))); return 0
     train_cfg, _, note = make_configs(a.train_params, None, a.preset, a.device, a.dataroot)
+    if a.prune: return _prune(train_cfg)
     print(note)
     print(', '.join(f'{k}={v}' for k, v in (verify_cache(train_cfg) if a.verify else prepare_data(train_cfg)).items()))
     return 0

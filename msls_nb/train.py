@@ -14,11 +14,11 @@ from .device import Accelerator, get_accelerator, local_rank, detect_kind, elast
 from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
                            remove_leftovers, StorageError)
-from .data import TrainData, make_train_data, prepare_data
+from .data import TrainData, make_train_data, prepare_data, select_for, resolve_data_root
 from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
                                 list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
 from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog,
-                             TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer)
+                             TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer, NonFiniteLossError)
 from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
 
@@ -26,8 +26,9 @@ from .graphs import use_cuda_graphs
 __all__ = ['DEFAULT_N_EPOCH', 'NO_EPOCH_CAP', 'MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch',
            'check_minutes', 'epochs_and_budget', 'TimeBudget', 'restarted_by_torchrun', 'resume_point',
            'continue_recipe', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder', 'plan_end_epoch',
-           'fixed_noise', 'open_data', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch', 'render_fixed_noise',
-           'save_checkpoints', 'TrainingResult', 'finish', 'start_or_resume_training_run']
+           'fixed_noise', 'open_data', 'check_can_start', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch',
+           'render_fixed_noise', 'save_checkpoints', 'complete_saved_epoch', 'TrainingResult', 'finish',
+           'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #981304e6
 def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
@@ -193,18 +194,45 @@ class Run:
     def batch_images(self) -> int: return self.train_cfg.batch_size * world_size()
 
 # %% ../nbs/06_train.ipynb #4177d038
+def _missing_folders(folder:Path) -> list[Path]:
+    "`folder` and those of its parents that do not exist yet, innermost first."
+    missing = []
+    while not folder.exists() and folder != folder.parent: missing.append(folder); folder = folder.parent
+    return missing
+
+def _remove_unused(model_cfg:ModelCheckpointConfig, made:list[Path]):
+    "Remove the folders this run made when they hold nothing but its lock and plan (it failed before training)."
+    ours = {model_cfg.lock_path, model_cfg.plan_path}
+    with contextlib.suppress(OSError):   # (the run's own error is the one to report)
+        inside = list(model_cfg.run_dir.iterdir())
+        if any(p not in ours and not (p.is_dir() and not any(p.iterdir())) for p in inside): return
+        for p in inside: p.rmdir() if p.is_dir() else p.unlink()
+        for folder in made: folder.rmdir()
+
+def _kept(model_cfg:ModelCheckpointConfig) -> str:
+    "What a run folder that cannot be written still holds, and the fix."
+    found = list_checkpoints(model_cfg.run_dir)
+    held = f'its newest checkpoint {found[max(found)]} is unchanged' if found else 'nothing was written'
+    return f'{held}; make the folder writable (or choose another root), then run again'
+
 @contextlib.contextmanager
 def claim_run_folder(model_cfg:ModelCheckpointConfig):
     "Rank 0 holds the run folder's lock while open and removes killed writers' leftovers; all ranks fail if it cannot."
+    made = []   # the folders this claim creates: removed again if the run fails before it writes anything else
     with contextlib.ExitStack() as held:
         def claim():
-            held.enter_context(exclusive_lock(model_cfg.lock_path, f'run folder {model_cfg.run_dir}'))
+            made.extend(_missing_folders(model_cfg.run_dir))
+            try: held.enter_context(exclusive_lock(model_cfg.lock_path, f'run folder {model_cfg.run_dir}'))
+            except StorageError as e: raise StorageError(e.path, e.reason, _kept(model_cfg)) from None
             gone = remove_leftovers(model_cfg.run_dir, all_dead=True)   # only the lock holder writes here
             gone += [p for d in (model_cfg.figures_dir, model_cfg.videos_dir) for p in remove_leftovers(d)]
             if gone: log(f"removed {len(gone)} temporary file(s) of an interrupted save: "
                          f"{', '.join(p.name for p in gone)}")
         run_on_main(claim)
-        yield
+        try: yield
+        except BaseException:
+            if made: _remove_unused(model_cfg, made)   # (rank 0's list; empty on the others)
+            raise
 
 # %% ../nbs/06_train.ipynb #a48fb0c5
 def plan_end_epoch(model_cfg:ModelCheckpointConfig, state:RunState, n_epoch:int, end_epoch:int|None=None) -> int:
@@ -229,15 +257,26 @@ def fixed_noise(nz:int, seed:int, n:int=64) -> torch.Tensor:
     return torch.randn(n, nz, 1, 1, generator=torch.Generator().manual_seed(seed))
 
 # %% ../nbs/06_train.ipynb #00cf69e3
+def _no_full_batch(n_images:int, cfg:TrainingConfig) -> UserError:
+    return UserError(f"{n_images} images make no full batch of {cfg.batch_size} on {world_size()} process(es); "
+                     "lower batch_size or select more images")
+
 def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
     "This rank's training data; the packed cache is prepared once per node first."
     if local_rank() == 0: prepare_data(cfg)   # the packed cache lives on each node's local disk
     barrier()
     data = make_train_data(cfg, acc, rank(), world_size())
-    if data.batches_per_epoch < 1:
-        raise UserError(f"{data.n_images} images make no full batch of {cfg.batch_size} on {world_size()} process(es); "
-                        "lower batch_size or select more images")
+    if data.batches_per_epoch < 1: raise _no_full_batch(data.n_images, cfg)
     return data
+
+# %% ../nbs/06_train.ipynb #1fd41f98
+def check_can_start(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch, s_epoch) -> Path | None:
+    "Check all a run needs before anything is written; returns its resume point (None for a new run)."
+    check_n_epoch(n_epoch)
+    path = resume_point(model_cfg, s_epoch)       # s_epoch parsed, its checkpoint there (or none for a new run)
+    n = len(select_for(train_cfg, resolve_data_root(train_cfg.data_root)))   # the data root, cities, filters
+    if n // world_size() // train_cfg.batch_size < 1: raise _no_full_batch(n, train_cfg)
+    return path
 
 # %% ../nbs/06_train.ipynb #d838ba7a
 def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:int, s_epoch, acc:Accelerator,
@@ -278,14 +317,15 @@ def _gather_rng_states(acc:Accelerator) -> list:
         torch.distributed.all_gather_object(states, acc.rng_state())
     return states
 
-def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog):
-    "Save the epoch in progress after SIGTERM, with the random states to continue it exactly, then stop the run."
+def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog, stop:StopSignal):
+    "Save the epoch in progress after SIGTERM or SIGINT, with the random states to continue it exactly, then stop."
     mlog.flush(run.end_epoch, run.data.batches_per_epoch, echo=False)
     run.state.epoch, run.state.step = epoch - 1, step
     run.state.loop['rng'] = _gather_rng_states(run.acc)
     saved = save_checkpoints(run, partial=True)
-    raise TrainingInterrupted(f"stopped by SIGTERM at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
-                              f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1")
+    raise TrainingInterrupted(f"stopped by {stop.name} at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
+                              f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1 "
+                              "(-se -1 on the command line, -p s_epoch -1 with papermill)", stop.signum)
 
 def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lambda: None):
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
@@ -301,7 +341,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
         mlog.add(metrics, epoch, i, st.global_step)
         if st.global_step % run.model_cfg.log_frequency == 0: mlog.flush(run.end_epoch, n)
         on_step()
-        if stop.should_stop(): _interrupt(run, epoch, i, mlog)
+        if stop.should_stop(): _interrupt(run, epoch, i, mlog, stop)
     mlog.flush(run.end_epoch, n, echo=epoch == run.end_epoch)   # host sync before saving: a non-finite loss stops here
     st.epoch = epoch
 
@@ -348,6 +388,25 @@ def save_checkpoints(run:Run, partial:bool=False) -> Path | None:
     path = run_on_main(_write_checkpoints, run, partial)
     if not partial: run.checkpoint = path
     return path
+
+# %% ../nbs/06_train.ipynb #5eda6dd3
+def complete_saved_epoch(run:Run) -> list[Path]:
+    "Write the sample grid and slim checkpoint of the resumed checkpoint's epoch where they are missing; returns them."
+    st, mc = run.state, run.model_cfg
+    if run.resumed_from is None or st.step: return []   # a new run, or a mid-epoch checkpoint: no epoch end to complete
+    grid, slim = mc.figures_dir / f'samples_epoch_{st.epoch}.png', mc.slim_checkpoint_path(st.epoch)
+    ours = bool(st.img_list) and isinstance(st.img_list[-1], torch.Tensor) and st.img_list[-1].dtype == torch.uint8
+    def write() -> list[Path]:
+        made = [save_png(st.img_list[-1], grid)] if ours and not grid.exists() else []
+        if not slim.exists(): made.append(save_slim_checkpoint(slim, st.epoch, run.gan.G_sample, run.train_cfg, st.noise))
+        return made
+    try: made = run_on_main(write)
+    except StorageError as e:
+        raise StorageError(e.path, e.reason, f'{run.resumed_from} is unchanged; free space (or fix the folder), '
+                                             'then resume with s_epoch -1') from None
+    if made: log(f"wrote what epoch {st.epoch} left unwritten, from {run.resumed_from.name}: "
+                 f"{', '.join(p.name for p in made)}")
+    return made
 
 # %% ../nbs/06_train.ipynb #200b252d
 @dataclass
@@ -425,6 +484,16 @@ def _apply_budget(run:Run, budget:TimeBudget, epoch:int, first:int, cap:int, bar
     run.end_epoch = run_on_main(budget.end_epoch, epoch, cap)
     bar.total = (run.end_epoch - first + 1) * run.data.batches_per_epoch; bar.refresh()
 
+def _name_resume_point(run:Run, e:NonFiniteLossError) -> NonFiniteLossError:
+    "`e`, naming the checkpoint the run resumed from where nothing was saved since (it may be the cause)."
+    if run.resumed_from is None or run.checkpoint not in (None, run.resumed_from): return e
+    found = list_checkpoints(run.model_cfg.run_dir)
+    resumed = next((k for k, p in found.items() if p == run.resumed_from), None)
+    earlier = [k for k in found if resumed is not None and k < resumed]
+    fix = f'resume from an earlier one with s_epoch {max(earlier)}' if earlier else 'start a new run'
+    return NonFiniteLossError(f"{e}; this run resumed from {run.resumed_from} and saved nothing since: "
+                              f"if lowering lr does not help, that checkpoint may be damaged: {fix}")
+
 # %% ../nbs/06_train.ipynb #24af4748
 def start_or_resume_training_run(
     train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig,
@@ -443,8 +512,10 @@ def start_or_resume_training_run(
     n_epoch, minutes = epochs_and_budget(n_epoch, minutes)
     acc = accelerator or get_accelerator(device, train_cfg.amp, train_cfg.channels_last)
     with process_group(acc), contextlib.ExitStack() as stack:
+        run_on_main(check_can_start, train_cfg, model_cfg, n_epoch, s_epoch)   # every mistake before any file
         stack.enter_context(claim_run_folder(model_cfg))
         run = open_run(train_cfg, model_cfg, n_epoch, s_epoch, acc, end_epoch)
+        complete_saved_epoch(run)
         summary = run_summary(run)
         if minutes: summary['epochs'] = _budget_epochs(run, minutes)
         started = f'resuming from {run.resumed_from}' if run.resumed_from else 'new run'
@@ -455,7 +526,8 @@ def start_or_resume_training_run(
         for epoch in range(run.first_epoch, run.end_epoch + 1):
             bar.set_description(f'epoch {epoch}/{run.end_epoch}')
             t0 = time.perf_counter()
-            train_epoch(run, epoch, mlog, stop, on_step)
+            try: train_epoch(run, epoch, mlog, stop, on_step)
+            except NonFiniteLossError as e: raise _name_resume_point(run, e) from None
             trained_s += time.perf_counter() - t0
             if budget: _apply_budget(run, budget, epoch, first, cap, bar)
             if _is_save_epoch(run, epoch):
