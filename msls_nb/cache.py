@@ -302,10 +302,10 @@ class PackedImages:
         copy = lambda part: self._copy(rows[part[0]:part[1]], dst[part[0]:part[1]])
         if len(parts) > 1 and self._pool is None: self._pool = ThreadPoolExecutor(self.threads, 'msls_nb-rows')
         damaged = set().union(*(self._pool.map(copy, parts) if len(parts) > 1 else map(copy, parts)))
-        if damaged: self._mend(sorted(damaged), rows, dst)
+        if damaged: self._copy_repaired(sorted(damaged), rows, dst)
         return out
 
-    def _mend(self, chunks:list, rows:np.ndarray, dst:np.ndarray):
+    def _copy_repaired(self, chunks:list, rows:np.ndarray, dst:np.ndarray):
         "Have damaged chunks repaired (or raise), then copy their rows of this batch again."
         where = _chunks_named(self.folder, chunks)
         if self.repair is None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
-           'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'StrictConfig', 'parse_augment_policy',
-           'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset',
-           'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser', 'default_cache_dir']
+           'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'did_you_mean', 'error_line', 'StrictConfig',
+           'parse_augment_policy', 'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig',
+           'auto_preset', 'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser',
+           'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -22,6 +23,18 @@ class UserError(ValueError):
 # %% ../nbs/00_config.ipynb #71b426ab
 class ConfigError(UserError):
     "A configuration value that is unknown, of the wrong type or out of range."
+
+# %% ../nbs/00_config.ipynb #03bf997e
+def did_you_mean(word:str, choices) -> str:
+    "`did you mean 'x'? ` for the choice closest to a mistyped `word`, or '' where none is close."
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f'did you mean {close[0]!r}? ' if close else ''
+
+# %% ../nbs/00_config.ipynb #849f64a4
+def error_line(e:BaseException, limit:int=160) -> str:
+    "`Type: first line of its message` of an exception (the message cut at `limit` characters), to quote in another."
+    text = str(e).strip()
+    return f'{type(e).__name__}: {text.splitlines()[0][:limit] if text else ""}'
 
 # %% ../nbs/00_config.ipynb #3c2ef800
 _TYPE_NAMES = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'a string'}
@@ -76,9 +89,8 @@ class StrictConfig:
         d = {**(d or {}), **overrides}
         for k in d:
             if k not in cls.keys():
-                close = difflib.get_close_matches(str(k), cls.keys(), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ''
-                raise ConfigError(f"{cls._where}: unknown key '{k}'; {hint}allowed keys: {', '.join(cls.keys())}")
+                raise ConfigError(f"{cls._where}: unknown key '{k}'; {did_you_mean(k, cls.keys())}"
+                                  f"allowed keys: {', '.join(cls.keys())}")
         return cls(**d)
 
     @classmethod
@@ -320,18 +332,20 @@ def make_train_config(params:str|dict|None=None, # JSON object string, dict or N
                       **overrides) -> TrainingConfig:
     "A `TrainingConfig` from a preset, then `params`, then keyword overrides (later wins)."
     if preset is not None and preset not in PRESETS:
-        close = difflib.get_close_matches(preset, PRESETS, n=1)
-        hint = f'did you mean {close[0]!r}? ' if close else ''
-        raise ConfigError(f"unknown preset {preset!r}; {hint}choose auto, none or one of: {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown preset {preset!r}; {did_you_mean(preset, PRESETS)}"
+                          f"choose auto, none or one of: {', '.join(PRESETS)}")
     return TrainingConfig.from_dict({**PRESETS.get(preset, {}), **TrainingConfig.parse(params), **overrides})
 
 # %% ../nbs/00_config.ipynb #45439924
-def str2bool(v, name:str='value') -> bool:
-    "Parse 'True'/'false'/'1'/'no'/... (or a bool) into a bool; anything else is a `UserError`."
+def str2bool(v, name:str='value',
+             default:bool|None=None   # the answer for anything else (a CSV's empty cell); None: a `UserError`
+            ) -> bool:
+    "Parse 'True'/'false'/'1'/'no'/... (or a bool) into a bool; anything else is `default`, or a `UserError`."
     if isinstance(v, bool): return v
     s = str(v).strip().lower()
     if s in ('true', 't', 'yes', 'y', '1', 'on'): return True
     if s in ('false', 'f', 'no', 'n', '0', 'off'): return False
+    if default is not None: return default
     raise UserError(f"{name} must be True or False, got {v!r}")
 
 # %% ../nbs/00_config.ipynb #e0158be0

@@ -4,13 +4,13 @@
 
 # %% ../nbs/03_data.ipynb #d2112dc9
 from __future__ import annotations
-import csv, difflib, functools, os, random, time, zipfile
+import csv, functools, os, random, time, zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainingConfig, UserError, show_progress, warn_line
+from .config import TrainingConfig, UserError, show_progress, warn_line, did_you_mean, str2bool
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
@@ -57,8 +57,6 @@ def msls_units(root:str|Path) -> list[tuple[str, str]]:
                   for s in SUBSETS if (c / s / 'images').is_dir())
 
 # %% ../nbs/03_data.ipynb #e68299bb
-def _truthy(s:str) -> bool: return s.strip().lower() in ('true', '1', 't', 'yes')
-
 def read_flags(folder:str|Path, csv_name:str, column:str) -> dict[str, bool] | None:
     "`{key: flag}` from a boolean column of an MSLS CSV; None when the file or the column is missing."
     path = Path(folder) / csv_name
@@ -68,7 +66,7 @@ def read_flags(folder:str|Path, csv_name:str, column:str) -> dict[str, bool] | N
         header = next(rows, [])
         if 'key' not in header or column not in header: return None
         k, c = header.index('key'), header.index(column)
-        return {r[k]: _truthy(r[c]) for r in rows if len(r) > max(k, c)}
+        return {r[k]: str2bool(r[c], default=False) for r in rows if len(r) > max(k, c)}
 
 # %% ../nbs/03_data.ipynb #515a91e7
 @dataclass
@@ -84,9 +82,8 @@ class Selection:
 def _check_cities(asked, available, root):
     for c in asked or []:
         if c not in available:
-            close = difflib.get_close_matches(c, available, n=1)
-            hint = f'did you mean {close[0]!r}? ' if close else ''
-            raise UserError(f"city {c!r} is not under {root}; {hint}available: {', '.join(available) or 'none'}")
+            raise UserError(f"city {c!r} is not under {root}; {did_you_mean(c, available)}"
+                            f"available: {', '.join(available) or 'none'}")
 
 def _msls_files(root, units, time_of_day, exclude_pano, notes, odd_folders=None) -> list:
     files, no_night, no_pano = [], 0, 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 import torch
 import torch.distributed as dist
-from .config import TrainingConfig
+from .config import TrainingConfig, error_line
 from .device import Accelerator
 from .checkpoint import unwrap
 from .step import GAN, train_step, step_ema_beta, snapshot, synthetic_batch, dcgan_step, grad_scalers
@@ -69,7 +69,7 @@ class GraphedStep:
         try: self.replay = self.api.capture(self._step)
         except Exception as e:
             if not self.fall_back: raise
-            log(f'warning: CUDA graph capture failed ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); '
+            log(f'warning: CUDA graph capture failed ({error_line(e)}); '
                 'training without CUDA graphs')
             g, self.replay = self.gan, self._step
             g.D_plain.requires_grad_(True)                 # as the step leaves it
@@ -119,7 +119,7 @@ def use_cuda_graphs(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, warm
     why = graph_blockers(gan, acc, on_cuda=api is None)
     if not why:
         try: gap = graphed_steps_gap(gan, cfg, acc, api)
-        except Exception as e: why = [f'the capture failed ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]})']
+        except Exception as e: why = [f'the capture failed ({error_line(e)})']
         else:
             if not gap <= tolerance: why = [f'the graphed step trains {gap:.2g} away from the eager one']
     if why: log(f"{'note' if quiet else 'warning'}: no CUDA graphs: {'; '.join(why)}; training without them")

@@ -13,9 +13,9 @@ from .config import UserError
 from .device import Accelerator
 
 # %% auto #0
-__all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'rank', 'world_size', 'is_main', 'barrier', 'log', 'process_group', 'run_on_main',
-           'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal', 'profile_schedule', 'make_profiler',
-           'tensorboard_writer']
+__all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'rank', 'world_size', 'images_per_step', 'is_main', 'barrier', 'log', 'process_group',
+           'run_on_main', 'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal', 'profile_schedule',
+           'make_profiler', 'tensorboard_writer']
 
 # %% ../nbs/05a_monitor.ipynb #7d072aad
 def rank() -> int:
@@ -25,6 +25,10 @@ def rank() -> int:
 def world_size() -> int:
     "The number of processes in the torchrun job (1 for a single process)."
     return dist.get_world_size() if dist.is_initialized() else 1
+
+def images_per_step(batch_size:int) -> int:
+    "The images one training step takes across all ranks (`batch_size` on each)."
+    return batch_size * world_size()
 
 def is_main() -> bool:
     "True on rank 0, the process that writes files, logs and uploads."

@@ -10,12 +10,12 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 import copy
-from .config import TrainingConfig
+from .config import TrainingConfig, error_line
 from .device import Accelerator
 from .models import Generator, Discriminator, weights_init
 from .augment import AdaptiveAugment
 from .checkpoint import RunState, restore_model, unwrap
-from .monitor import log
+from .monitor import log, images_per_step
 
 # %% auto #0
 __all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'grad_scalers', 'loss_scale', 'GAN', 'build_gan',
@@ -114,7 +114,9 @@ def _recipe_parts(cfg:TrainingConfig, G:torch.nn.Module, batch_images:int, state
     return dict(G_ema=G_ema, augment=augment, loss=cfg.loss, r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every,
                 ema_kimg=cfg.ema_kimg, ema_rampup=cfg.ema_rampup, batch_images=batch_images, step=state.global_step)
 
-def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_images:int|None=None) -> GAN:
+def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_images:int|None=None,
+              state:RunState|None=None   # the run's state where the caller has it already (else read from `ckpt`)
+             ) -> GAN:
     "G, D, their optimisers and the recipe's parts on `acc`'s device: DCGAN init for a new run, restored from `ckpt`."
     G, D = Generator.from_config(cfg).apply(weights_init), Discriminator.from_config(cfg).apply(weights_init)
     G, D = acc.prepare(G), acc.prepare(D)
@@ -122,9 +124,8 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     args['capturable'] = acc.kind == 'cuda' and acc.try_cuda_graphs(cfg.cuda_graphs)
     G_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args)
     D_optim = acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
-    state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
-    world = dist.get_world_size() if dist.is_initialized() else 1
-    parts = _recipe_parts(cfg, G, batch_images or cfg.batch_size * world, state)
+    if state is None: state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
+    parts = _recipe_parts(cfg, G, batch_images or images_per_step(cfg.batch_size), state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
     parts['scalers'] = grad_scalers(acc, state.loop.get('grad_scalers'))
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
@@ -133,7 +134,7 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
         Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
     gan = GAN(Gc, D_ddp, Dc, G_optim, D_optim, cfg.compile, **parts)
     if cfg.compile and not compiled_steps_work(gan, cfg, acc):
-        return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images)
+        return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images, state)
     return gan
 
 # %% ../nbs/05b_step.ipynb #a03cd8a4
@@ -229,6 +230,6 @@ def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -
         return True
     except Exception as e:
         log(f'warning: torch.compile failed on this model and device '
-            f'({type(e).__name__}: {str(e).strip().splitlines()[0][:160]}); training eagerly')
+            f'({error_line(e)}); training eagerly')
         return False
     finally: restore()

@@ -17,8 +17,9 @@ from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_
 from .data import TrainData, make_train_data, prepare_data, select_for, resolve_data_root
 from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
                                 list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
-from .monitor import (rank, world_size, is_main, barrier, log, process_group, run_on_main, MetricLog,
-                             TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer, NonFiniteLossError)
+from .monitor import (rank, world_size, images_per_step, is_main, barrier, log, process_group, run_on_main,
+                             MetricLog, TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer,
+                             NonFiniteLossError)
 from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
 
@@ -191,7 +192,7 @@ class Run:
     @property
     def first_epoch(self) -> int: return self.state.epoch + 1
     @property
-    def batch_images(self) -> int: return self.train_cfg.batch_size * world_size()
+    def batch_images(self) -> int: return images_per_step(self.train_cfg.batch_size)
 
 # %% ../nbs/06_train.ipynb #4177d038
 def _missing_folders(folder:Path) -> list[Path]:
@@ -289,7 +290,7 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
     end = plan_end_epoch(model_cfg, state, n_epoch, end_epoch)
     data = open_data(train_cfg, acc)
     acc.manual_seed(train_cfg.seed)
-    gan = build_gan(train_cfg, acc, ckpt, batch_images=train_cfg.batch_size * world_size())
+    gan = build_gan(train_cfg, acc, ckpt, state=state)   # the state read once, above
     if acc.try_cuda_graphs(train_cfg.cuda_graphs):   # by default on CUDA; a default that cannot graph says so quietly
         use_cuda_graphs(gan, train_cfg, acc, quiet=train_cfg.cuda_graphs is None)
     return Run(train_cfg, model_cfg, acc, state, data, gan, end, path, path if path and not state.step else None)
