@@ -11,9 +11,9 @@ import torch
 from .config import UserError, default_cache_dir
 
 # %% auto #0
-__all__ = ['TMP_TAG', 'temp_path', 'remove_leftovers', 'exclusive_lock', 'StorageError', 'storage_error', 'atomic_path',
-           'save_atomic', 'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4', 'parse_s3_uri',
-           's3_client', 'upload_to_s3', 'download_from_s3']
+__all__ = ['TMP_TAG', 'temp_path', 'remove_leftovers', 'exclusive_lock', 'check_unlocked', 'StorageError', 'storage_error',
+           'atomic_path', 'save_atomic', 'make_image_grid', 'to_numpy_image', 'save_png', 'save_gif', 'save_mp4',
+           'parse_s3_uri', 's3_client', 'upload_to_s3', 'download_from_s3']
 
 # %% ../nbs/01a_files.ipynb #96558c3d
 TMP_TAG = '.msls-tmp-'
@@ -54,6 +54,12 @@ def remove_leftovers(folder:str|Path,      # where to look (not recursive)
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no locking
 
+def _in_use(f, what:str) -> UserError:
+    "The one line for a lock that another process holds (`f`: the lock file, which names its holder)."
+    f.seek(0); holder = f.read().strip() or 'another process'
+    return UserError(f"{what} is in use by {holder}; "
+                     "wait for that run to finish (or stop it), or choose another run name")
+
 @contextlib.contextmanager
 def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept afterwards)
                    what:str,        # what it protects, for the message, e.g. 'run folder runs/x'
@@ -65,15 +71,23 @@ def exclusive_lock(path:str|Path,   # the lock file (created if missing, kept af
     with f:
         if fcntl is not None:
             try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                f.seek(0); holder = f.read().strip() or 'another process'
-                raise UserError(f"{what} is in use by {holder}; "
-                                "wait for that run to finish (or stop it), or choose another run name") from None
+            except BlockingIOError: raise _in_use(f, what) from None
         try: f.seek(0); f.truncate(); f.write(f'process {os.getpid()} on {socket.gethostname()}'); f.flush()
         except OSError as e: raise storage_error(path, e) from None
         try: yield
         finally:
             if fcntl is not None: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../nbs/01a_files.ipynb #df05171e
+def check_unlocked(path:str|Path, what:str):
+    "Raise `exclusive_lock`'s one-line error where another process holds the lock on `path`; creates and writes nothing."
+    if fcntl is None: return
+    try: f = open(path, 'r')
+    except OSError: return   # no lock file yet: nobody holds it (a folder that cannot be written is the claim's to say)
+    with f:
+        try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError: raise _in_use(f, what) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/01a_files.ipynb #95e7865e
 class StorageError(RuntimeError):

@@ -13,7 +13,7 @@ from .config import (TrainingConfig, ModelCheckpointConfig, UserError, make_trai
 from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
 from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
-                           remove_leftovers, StorageError)
+                           check_unlocked, remove_leftovers, StorageError)
 from .data import TrainData, make_train_data, prepare_data, select_for, resolve_data_root
 from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
                                 list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
@@ -273,6 +273,7 @@ def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
 # %% ../nbs/06_train.ipynb #1fd41f98
 def check_can_start(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch, s_epoch) -> Path | None:
     "Check all a run needs before anything is written; returns its resume point (None for a new run)."
+    check_unlocked(model_cfg.lock_path, f'run folder {model_cfg.run_dir}')   # a live run's folder: say that first
     check_n_epoch(n_epoch)
     path = resume_point(model_cfg, s_epoch)       # s_epoch parsed, its checkpoint there (or none for a new run)
     n = len(select_for(train_cfg, resolve_data_root(train_cfg.data_root)))   # the data root, cities, filters
