@@ -185,7 +185,7 @@ class TrainingConfig(StrictConfig):
     amp: str = 'auto'                     # autocast: 'auto' (per device), 'off', 'bf16' or 'fp16'
     channels_last: bool | None = None     # NHWC memory format; None: on for CUDA
     compile: bool = False                 # torch.compile G and D (falls back to eager if unavailable)
-    cuda_graphs: bool | None = None       # replay the step as one CUDA graph (checked against eager first); None: on CUDA
+    cuda_graphs: bool | None = None       # the step as one CUDA graph (checked against eager first); None: on CUDA
     recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below follow it
     augment: str | None = None            # DiffAugment transforms of all D sees, e.g. 'translation,cutout'; '': none
     augment_p: float | None = None        # probability of each transform (the start value where it adapts)

@@ -115,7 +115,7 @@ class Accelerator:
         return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **impl)
 
     def try_cuda_graphs(self, asked:bool|None) -> bool:
-        "Whether to try the step as one CUDA graph: where `asked` (a config's `cuda_graphs`), or by default (None) on CUDA."
+        "Whether to try the step as one CUDA graph: where `asked` (`cuda_graphs`), or by default (None) on CUDA."
         return bool(asked) or (asked is None and self.kind == 'cuda')
 
     def to_device(self, x:torch.Tensor) -> torch.Tensor:

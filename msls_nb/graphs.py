@@ -115,7 +115,7 @@ def graphed_steps_gap(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, wa
 def use_cuda_graphs(gan:GAN, cfg:TrainingConfig, acc:Accelerator, api=None, warmup:int=3, tolerance:float=1e-3,
                     quiet:bool=False   # graphs by default, not asked for: where they cannot be, a note, not a warning
                    ) -> GAN:
-    "Replay `gan`'s step as one CUDA graph where it can be captured and trains as the eager step does; else say why once."
+    "Replay `gan`'s step as one CUDA graph where it can be captured and trains as eager does; else say why once."
     why = graph_blockers(gan, acc, on_cuda=api is None)
     if not why:
         try: gap = graphed_steps_gap(gan, cfg, acc, api)
