@@ -9,9 +9,10 @@ from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPE_KEYS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY',
-           'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'did_you_mean', 'error_line', 'StrictConfig',
-           'parse_augment_policy', 'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig',
+__all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY', 'RECIPE_KEYS',
+           'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'did_you_mean', 'error_line',
+           'StrictConfig', 'parse_augment_policy', 'Section', 'Networks', 'Optimiser', 'DataSelection', 'Transforms',
+           'Speed', 'Recipe', 'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig',
            'auto_preset', 'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser',
            'default_cache_dir']
 
@@ -131,15 +132,15 @@ class StrictConfig:
 IMG_SIZES = (32, 64, 128, 256)
 LOSSES = ('bce', 'hinge')
 AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
-RECIPE_KEYS = ('augment', 'augment_p', 'ada_target', 'ada_kimg', 'ema_kimg', 'ema_rampup', 'loss', 'r1_gamma',
-               'r1_every')
-RECIPES = {   # every field of RECIPE_KEYS, and the two learning rates as multiples of lr
+RECIPES = {   # a value for every field the recipe chooses (RECIPE_KEYS), and the two learning rates as multiples of lr
     'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0,
                       loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0),
     'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
                       ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0),
 }
 DEFAULT_RECIPE = 'efficient'
+AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
+TIMES_OF_DAY = ('day', 'night')
 
 def parse_augment_policy(policy:str|None) -> list[str]:
     "The transforms a DiffAugment policy string names, in order; a one-line `ConfigError` for an unknown one."
@@ -150,23 +151,60 @@ def parse_augment_policy(policy:str|None) -> list[str]:
                               f"use a comma-separated list of {', '.join(AUGMENT_TRANSFORMS)}, or \"\" for none")
     return names
 
-# %% ../nbs/00_config.ipynb #ffdfcdae
-AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
-TIMES_OF_DAY = ('day', 'night')
+# %% ../nbs/00_config.ipynb #f04627dc
+class Section(StrictConfig):
+    "A group of `TrainingConfig` fields that owns their names (`keys()`) and their validation."
+    _where = 'train_params'
 
+    @classmethod
+    def of(cls, cfg) -> Section:
+        "This section of `cfg` (a `TrainingConfig`, or any object with the fields), checked again."
+        return cls(**{k: getattr(cfg, k) for k in cls.keys()})
+
+# %% ../nbs/00_config.ipynb #fa4aa10f
 @dataclass(frozen=True)
-class TrainingConfig(StrictConfig):
-    "Networks, optimiser, data and speed settings of a DCGAN run."
+class Networks(Section):
+    "The sizes of G and D."
     nc: int = 3                 # image channels
     nz: int = 128               # latent vector size
     ngf: int = 128              # generator width (channels of its last hidden layer)
     ndf: int = 32               # discriminator width (channels of its first layer)
+    img_size: int = 128         # square image side: 32, 64, 128 or 256
+
+    def _validate(self):
+        for k in ('nc', 'nz', 'ngf', 'ndf'):
+            if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
+        if self.nc not in (1, 3): self._fail('nc', f'must be 3 (colour images) or 1 (greyscale), got {self.nc}')
+        if self.img_size not in IMG_SIZES:
+            self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
+                                   f'got {self.img_size}')
+
+    @property
+    def n_layers(self) -> int:
+        "Number of middle blocks (ConvTranspose/Conv, BatchNorm, ReLU/LeakyReLU) of G and D: 3 at 64 px."
+        return int(math.log2(self.img_size)) - 3
+
+# %% ../nbs/00_config.ipynb #cd472dd9
+@dataclass(frozen=True)
+class Optimiser(Section):
+    "AdamW's settings and the batch size."
     lr: float = 0.0002          # AdamW learning rate (both networks' base: see lr_g and lr_d)
     beta1: float = 0.5          # AdamW beta1
     beta2: float = 0.999        # AdamW beta2
-    batch_size: int = 128       # images per step on each device
-    img_size: int = 128         # square image side: 32, 64, 128 or 256
     weight_decay: float = 0.05  # AdamW weight decay
+    batch_size: int = 128       # images per step on each device
+
+    def _validate(self):
+        if self.batch_size <= 0: self._fail('batch_size', f'must be a positive integer, got {self.batch_size}')
+        if self.lr <= 0: self._fail('lr', f'must be positive, got {self.lr}')
+        if self.weight_decay < 0: self._fail('weight_decay', f'must be >= 0, got {self.weight_decay}')
+        for k in ('beta1', 'beta2'):
+            if not 0 <= getattr(self, k) < 1: self._fail(k, f'must be in [0, 1), got {getattr(self, k)}')
+
+# %% ../nbs/00_config.ipynb #e296bd6b
+@dataclass(frozen=True)
+class DataSelection(Section):
+    "Which images a run trains on."
     data_root: str | None = None          # MSLS train_val/ folder or any image folder; None: the embedded sample data
     cities: list[str] | None = None       # only these cities (MSLS layout)
     exclude_cities: list[str] | None = None  # leave these cities out
@@ -174,18 +212,59 @@ class TrainingConfig(StrictConfig):
     exclude_pano: bool = False            # drop panoramas (raw.csv `pano`)
     time_of_day: str | None = None        # 'day' or 'night'; None: both
     limit: int | None = None              # a fixed-size seeded random subset of the selection
+
+    def _validate(self):
+        if self.subsets is not None and not set(self.subsets) <= {'query', 'database'} or self.subsets == []:
+            self._fail('subsets', f"must list 'query' and/or 'database', got {self.subsets}")
+        if self.time_of_day not in (None, *TIMES_OF_DAY):
+            self._fail('time_of_day', f"must be 'day', 'night' or null, got {self.time_of_day!r}")
+        if self.limit is not None and self.limit <= 0:
+            self._fail('limit', f'must be a positive integer or null, got {self.limit}')
+
+    def filters(self) -> dict:
+        "The selection's filters, without the folder: the keyword arguments of `select_images` besides root and seed."
+        return {k: v for k, v in self.to_dict().items() if k != 'data_root'}
+
+# %% ../nbs/00_config.ipynb #826c0293
+@dataclass(frozen=True)
+class Transforms(Section):
+    "The crop of each image and the random changes of real images."
     crop: int | float = 1.0               # center crop before resizing: px (int) or fraction of the short side (float)
     translate: float = 0.0                # max random horizontal shift, as a fraction of img_size
     flip: bool = False                    # random horizontal flips
     noise_std: float = 0.0                # Gaussian instance noise added to real images (in [-1, 1] units)
+
+    def _validate(self):
+        for k in ('noise_std', 'translate'):
+            if getattr(self, k) < 0: self._fail(k, f'must be >= 0, got {getattr(self, k)}')
+        if self.translate > 0.5: self._fail('translate', f'must be at most 0.5 (half the image), got {self.translate}')
+        if isinstance(self.crop, float) and not 0 < self.crop <= 1:
+            self._fail('crop', f'as a fraction of the short side must be in (0, 1], got {self.crop}; '
+                               'give pixels as an integer')
+        if isinstance(self.crop, int) and self.crop < 8:
+            self._fail('crop', f'in pixels must be at least 8, got {self.crop}')
+
+# %% ../nbs/00_config.ipynb #1c7dbeef
+@dataclass(frozen=True)
+class Speed(Section):
+    "The data path and the device switches of the step."
     cache: bool = True                    # train from the packed uint8 cache (built once) instead of decoding JPEGs
     cache_dir: str | None = None          # where packed caches live; None: $MSLS_NB_CACHE or ~/.cache/msls_nb
     workers: int | None = None            # DataLoader worker processes; None: chosen for the device
-    seed: int = 0                         # seeds weights, fixed noise, shuffling and augmentation
     amp: str = 'auto'                     # autocast: 'auto' (per device), 'off', 'bf16' or 'fp16'
     channels_last: bool | None = None     # NHWC memory format; None: on for CUDA
     compile: bool = False                 # torch.compile G and D (falls back to eager if unavailable)
     cuda_graphs: bool | None = None       # the step as one CUDA graph (checked against eager first); None: on CUDA
+
+    def _validate(self):
+        if self.workers is not None and self.workers < 0:
+            self._fail('workers', f'must be >= 0 or null (auto), got {self.workers}')
+        if self.amp not in AMP_MODES: self._fail('amp', f"must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+
+# %% ../nbs/00_config.ipynb #c01ad11f
+@dataclass(frozen=True)
+class Recipe(Section):
+    "How a run trains: a named recipe and the values it chose (a field given wins)."
     recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below follow it
     augment: str | None = None            # DiffAugment transforms of all D sees, e.g. 'translation,cutout'; '': none
     augment_p: float | None = None        # probability of each transform (the start value where it adapts)
@@ -198,48 +277,22 @@ class TrainingConfig(StrictConfig):
     r1_every: int | None = None           # lazy R1: every this many steps (with the weight scaled to match)
     lr_g: float | None = None             # generator learning rate; None: lr times the recipe's lr_g_scale
     lr_d: float | None = None             # discriminator learning rate; None: lr times the recipe's lr_d_scale
-    _where = 'train_params'
 
     def __post_init__(self):
-        recipe = RECIPES.get(self.recipe) if isinstance(self.recipe, str) else None
-        for k, v in (recipe or {}).items():    # fields left at None take the recipe's values
-            if k in RECIPE_KEYS and getattr(self, k) is None: object.__setattr__(self, k, v)
-        for k in ('lr_g', 'lr_d'):             # two time-scale learning rates, as multiples of lr
-            if recipe and getattr(self, k) is None and isinstance(self.lr, (int, float)):
-                object.__setattr__(self, k, self.lr * recipe[f'{k}_scale'])
+        self._fill()
         super().__post_init__()
 
-    def _validate(self):
-        for k in ('nc', 'nz', 'ngf', 'ndf', 'batch_size'):
-            if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
-        if self.nc not in (1, 3): self._fail('nc', f'must be 3 (colour images) or 1 (greyscale), got {self.nc}')
-        if not 0 <= self.seed < 2**63: self._fail('seed', f'must be an integer from 0 to 2**63 - 1, got {self.seed}')
-        if self.img_size not in IMG_SIZES:
-            self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
-                                   f'got {self.img_size}')
-        for k in ('lr', 'weight_decay', 'noise_std', 'translate'):
-            if getattr(self, k) < 0 or (k == 'lr' and self.lr == 0):
-                self._fail(k, f'must be {"positive" if k == "lr" else ">= 0"}, got {getattr(self, k)}')
-        for k in ('beta1', 'beta2'):
-            if not 0 <= getattr(self, k) < 1: self._fail(k, f'must be in [0, 1), got {getattr(self, k)}')
-        if self.translate > 0.5: self._fail('translate', f'must be at most 0.5 (half the image), got {self.translate}')
-        if isinstance(self.crop, float) and not 0 < self.crop <= 1:
-            self._fail('crop', f'as a fraction of the short side must be in (0, 1], got {self.crop}; '
-                               'give pixels as an integer')
-        if isinstance(self.crop, int) and self.crop < 8:
-            self._fail('crop', f'in pixels must be at least 8, got {self.crop}')
-        if self.subsets is not None and not set(self.subsets) <= {'query', 'database'} or self.subsets == []:
-            self._fail('subsets', f"must list 'query' and/or 'database', got {self.subsets}")
-        if self.time_of_day not in (None, *TIMES_OF_DAY):
-            self._fail('time_of_day', f"must be 'day', 'night' or null, got {self.time_of_day!r}")
-        if self.limit is not None and self.limit <= 0:
-            self._fail('limit', f'must be a positive integer or null, got {self.limit}')
-        if self.workers is not None and self.workers < 0:
-            self._fail('workers', f'must be >= 0 or null (auto), got {self.workers}')
-        if self.amp not in AMP_MODES: self._fail('amp', f"must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
-        self._validate_recipe()
+    def _fill(self):
+        "Fields left at None take the recipe's values; `lr_g`/`lr_d` its multiples of `lr` (on an object with one)."
+        recipe = RECIPES.get(self.recipe) if isinstance(self.recipe, str) else None
+        for k, v in (recipe or {}).items():
+            if k in Recipe.keys() and getattr(self, k) is None: object.__setattr__(self, k, v)
+        lr = getattr(self, 'lr', None)
+        for k in ('lr_g', 'lr_d'):
+            if recipe and getattr(self, k) is None and isinstance(lr, (int, float)):
+                object.__setattr__(self, k, lr * recipe[f'{k}_scale'])
 
-    def _validate_recipe(self):
+    def _validate(self):
         if self.recipe not in RECIPES: self._fail('recipe', f"must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         parse_augment_policy(self.augment)
         for k in ('augment_p', 'ada_target'):
@@ -251,16 +304,31 @@ class TrainingConfig(StrictConfig):
         if self.loss not in LOSSES: self._fail('loss', f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.r1_every < 1: self._fail('r1_every', f'must be a positive integer, got {self.r1_every}')
         for k in ('lr_g', 'lr_d'):
-            if getattr(self, k) <= 0: self._fail(k, f'must be positive, got {getattr(self, k)}')
+            if getattr(self, k) is not None and getattr(self, k) <= 0:
+                self._fail(k, f'must be positive, got {getattr(self, k)}')
+
+RECIPE_KEYS = tuple(k for k in Recipe.keys() if k not in ('recipe', 'lr_g', 'lr_d'))   # the fields a recipe chooses
+
+# %% ../nbs/00_config.ipynb #ffdfcdae
+SECTIONS = (Networks, Optimiser, DataSelection, Transforms, Speed, Recipe)   # in the order of the fields
+
+@dataclass(frozen=True)
+class TrainingConfig(Recipe, Speed, Transforms, DataSelection, Optimiser, Networks):
+    "Networks, optimiser, data and speed settings of a DCGAN run: the fields of `SECTIONS`, and the seed."
+    seed: int = 0                         # seeds weights, fixed noise, shuffling and augmentation
+    _where = 'train_params'
+
+    def __post_init__(self):
+        Recipe._fill(self)
+        StrictConfig.__post_init__(self)
+
+    def _validate(self):
+        for section in SECTIONS: section._validate(self)
+        if not 0 <= self.seed < 2**63: self._fail('seed', f'must be an integer from 0 to 2**63 - 1, got {self.seed}')
 
     def recipe_fields(self) -> dict:
         "The training recipe's fields and their values (what `recipe` chose, and what was given)."
-        return {k: getattr(self, k) for k in ('recipe', *RECIPE_KEYS, 'lr_g', 'lr_d')}
-
-    @property
-    def n_layers(self) -> int:
-        "Number of middle blocks (ConvTranspose/Conv, BatchNorm, ReLU/LeakyReLU) of G and D: 3 at 64 px."
-        return int(math.log2(self.img_size)) - 3
+        return Recipe.of(self).to_dict()
 
 # %% ../nbs/00_config.ipynb #1b501c85
 def in_sagemaker_job() -> bool:

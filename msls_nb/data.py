@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainingConfig, UserError, show_progress, warn_line, did_you_mean, str2bool
+from .config import TrainingConfig, DataSelection, UserError, show_progress, warn_line, did_you_mean, str2bool
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
-from .cache import PackedCache, settings_key, CACHE_VERSION, stale_caches
+from .cache import PackedCache, PackedImages, settings_key, CACHE_VERSION, stale_caches
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
                               prefetch, JpegImages, CachedImages, find_bad_files, find_odd_images, ODDITIES)
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection', 'select_images',
            'select_for', 'CountTable', 'city_counts', 'resolve_data_root', 'extract_zip', 'extract', 'cache_settings',
-           'packed_cache', 'strip_loader', 'prepare_data', 'verify_cache', 'copy_fence', 'TrainData', 'make_train_data',
-           'real_images']
+           'packed_cache', 'strip_loader', 'prepare_data', 'verify_cache', 'copy_fence', 'TrainData', 'open_packed',
+           'make_train_data', 'real_images']
 
 # %% ../nbs/03_data.ipynb #43344c0e
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.ppm', '.tif', '.tiff', '.webp')
@@ -144,8 +144,7 @@ def select_images(root:str|Path, cities:list|None=None, exclude_cities:list|None
 # %% ../nbs/03_data.ipynb #5cde2e4b
 def select_for(train_cfg:TrainingConfig, root:str|Path) -> Selection:
     "The selection a training config makes under `root`."
-    c = train_cfg
-    return select_images(root, c.cities, c.exclude_cities, c.subsets, c.exclude_pano, c.time_of_day, c.limit, c.seed)
+    return select_images(root, **DataSelection.of(train_cfg).filters(), seed=train_cfg.seed)
 
 # %% ../nbs/03_data.ipynb #3f963ee4
 @dataclass
@@ -248,10 +247,9 @@ def extract(zips:list|str|Path,  # zip files, or a folder holding msls_*.zip
 def cache_settings(train_cfg:TrainingConfig, root:Path) -> dict:
     "Everything the packed rows depend on besides the files."
     c = train_cfg
-    return dict(root=str(Path(root).resolve()), cities=c.cities, exclude_cities=c.exclude_cities, subsets=c.subsets,
-                exclude_pano=c.exclude_pano, time_of_day=c.time_of_day, limit=c.limit,
-                seed=c.seed if c.limit else None, img_size=c.img_size, crop=c.crop,
-                margin=margin_px(c.img_size, c.translate), nc=c.nc, version=CACHE_VERSION)
+    return dict(root=str(Path(root).resolve()), **DataSelection.of(c).filters(), seed=c.seed if c.limit else None,
+                img_size=c.img_size, crop=c.crop, margin=margin_px(c.img_size, c.translate), nc=c.nc,
+                version=CACHE_VERSION)
 
 # %% ../nbs/03_data.ipynb #ed47a798
 def packed_cache(train_cfg:TrainingConfig, root:Path) -> PackedCache:
@@ -371,16 +369,24 @@ def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world
     odd = find_odd_images(root, readable, **geometry)
     return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad, odd=odd)
 
+def open_packed(train_cfg:TrainingConfig, root:Path, build:bool=False) -> PackedImages | None:
+    "The packed rows a config reads; None without `cache`, or while its cache is unbuilt or unsound (`build`: build it)."
+    if not train_cfg.cache: return None
+    cache = packed_cache(train_cfg, root)
+    if not cache.is_complete() or cache.problems():
+        if not build: return None
+        prepare_data(train_cfg)
+    return cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, True, report=True)))
+
 def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_size:int=1) -> TrainData:
     "The training batches of this rank (call `prepare_data` on rank 0 first under DDP)."
     root = resolve_data_root(train_cfg.data_root)
-    if not train_cfg.cache: return _jpeg_data(train_cfg, accelerator, root, rank, world_size)
+    packed = open_packed(train_cfg, root, build=world_size == 1)
+    if packed is None and train_cfg.cache:
+        raise UserError(f"the packed cache for {root} is not built yet; "
+                        "call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
+    if packed is None: return _jpeg_data(train_cfg, accelerator, root, rank, world_size)
     cache = packed_cache(train_cfg, root)
-    if not cache.is_complete() or cache.problems():
-        if world_size > 1: raise UserError(f"the packed cache for {root} is not built yet; "
-                                           "call msls_nb.data.prepare_data(train_cfg) on rank 0 before make_train_data")
-        prepare_data(train_cfg)
-    packed = cache.open(repair=functools.partial(cache.repair, root, strip_loader(train_cfg, True, report=True)))
     if not len(packed): raise UserError(f"none of the {len(packed.files)} selected images under {root} could be read "
                                         f"(first: {next(iter(packed.bad.items()))}); check the data root")
     bad = {os.path.join(root, f): r for f, r in packed.bad.items()}
@@ -391,10 +397,9 @@ def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_siz
 def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:
     "`n` real images of the selection as a float (n, nc, S, S) tensor in [-1, 1] on the CPU."
     c, root = train_cfg, resolve_data_root(train_cfg.data_root)
-    cache = packed_cache(c, root) if c.cache else None
-    if cache is not None and cache.is_complete() and not cache.problems():
-        source = CachedImages(cache.open(functools.partial(cache.repair, root, strip_loader(c, channels_last=True))))
-    else: source = JpegImages(root, select_for(c, root).files, c.img_size, c.crop, c.translate, c.nc)
+    packed = open_packed(c, root)   # the cache when it is built, else the image files
+    source = CachedImages(packed) if packed is not None else JpegImages(root, select_for(c, root).files, c.img_size, c.crop,
+                                                            c.translate, c.nc)
     N = len(source)
     if N == 0: raise UserError(f"no readable images under {root} for real_images; check the data root")
     pick = np.concatenate([np.random.default_rng([seed, k]).permutation(N) for k in range(-(-n // N))])[:n].tolist()

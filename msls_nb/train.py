@@ -8,8 +8,8 @@ import contextlib, json, os, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
-from .config import (TrainingConfig, ModelCheckpointConfig, UserError, make_train_config, auto_preset,
-                            in_sagemaker_job)
+from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, UserError, make_train_config,
+                            auto_preset, in_sagemaker_job)
 from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
 from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
@@ -137,7 +137,7 @@ def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
     return train_cfg.replace(**theirs)
 
 # %% ../nbs/06_train.ipynb #072444b3
-MUST_MATCH = ('nc', 'nz', 'ngf', 'ndf', 'img_size', 'lr', 'beta1', 'beta2', 'weight_decay', 'batch_size')
+MUST_MATCH = (*Networks.keys(), *Optimiser.keys())   # what the saved weights and AdamW moments are right for
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
     "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings (listing them)."
