@@ -84,7 +84,11 @@ class RunState:
     losses: dict = field(default_factory=lambda: {'_G': [], '_D': []})   # one value per step
     img_list: list = field(default_factory=list)   # uint8 fixed-noise grids, one per saved epoch
     noise: torch.Tensor | None = None              # the fixed latent batch of those grids
-    loop: dict = field(default_factory=dict)       # what the loop needs to continue exactly (random states, ...)
+    # what the loop needs to continue exactly, stored together under the checkpoint's `loop_state`:
+    rng: list | None = None                        # every rank's random states (a checkpoint written mid-epoch)
+    augment: dict | None = None                    # the adaptive augmentation's state (its probability)
+    grad_scalers: dict | None = None               # the fp16 loss scalers' states, by network
+    LOOP_KEYS = ('rng', 'augment', 'grad_scalers')
 
     @property
     def file_epoch(self) -> int:
@@ -106,7 +110,8 @@ class RunState:
                   global_step=self.global_step)
         if self.step: ck['step'] = self.step
         if G_ema is not None: ck['G_ema_state_dict'] = _state_dict(G_ema)
-        if self.loop: ck['loop_state'] = self.loop
+        loop = {k: getattr(self, k) for k in self.LOOP_KEYS if getattr(self, k) is not None}
+        if loop: ck['loop_state'] = loop
         return seal(ck)
 
     @classmethod
@@ -116,7 +121,7 @@ class RunState:
         return cls(epoch=ckpt['epoch'] - (1 if step else 0), step=step, losses=losses,
                    global_step=ckpt.get('global_step', len(losses.get('_G', []))),   # format 1: one loss per step
                    img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'),
-                   loop=ckpt.get('loop_state') or {})
+                   **{k: v for k, v in (ckpt.get('loop_state') or {}).items() if k in cls.LOOP_KEYS})
 
 # %% ../nbs/05_checkpoint.ipynb #0cd787bb
 RESUME_KEYS = ('epoch', 'G_state_dict', 'D_state_dict', 'G_optim', 'D_optim')

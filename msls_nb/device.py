@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib, importlib, os, sys, types
 from dataclasses import dataclass
 import torch
+import torch.distributed as dist
 from .config import UserError
 
 # %% auto #0
 __all__ = ['DEVICE_KINDS', 'hpu_available', 'detect_kind', 'default_amp', 'cpu_has_fast_bf16', 'Accelerator', 'local_rank',
-           'get_accelerator', 'elastic_round', 'elastic_round_store', 'habana_stand_in']
+           'get_accelerator', 'elastic_round', 'elastic_round_store', 'is_distributed', 'rank', 'world_size',
+           'images_per_step', 'is_main', 'barrier', 'process_group', 'run_on_main', 'wrap_ddp', 'gather_objects',
+           'broadcast_tensors', 'side_group', 'max_over_ranks', 'habana_stand_in']
 
 # %% ../nbs/01_device.ipynb #c5e2c789
 DEVICE_KINDS = ('hpu', 'cuda', 'mps', 'cpu')
@@ -140,7 +143,6 @@ class Accelerator:
 
     def init_distributed(self):
         "Join the torch.distributed group torchrun describes in the environment (once per process)."
-        import torch.distributed as dist
         if dist.is_initialized() or int(os.environ.get('WORLD_SIZE', '1')) <= 1: return
         if self.kind == 'hpu': importlib.import_module('habana_frameworks.torch.distributed.hccl')
         if self.kind == 'cuda': torch.cuda.set_device(self.device)
@@ -244,6 +246,93 @@ def _elastic_store() -> tuple:
                                    e.get('TORCHELASTIC_RUN_ID', 'none'))
     e['MSLS_NB_ELASTIC_ROUND'] = str(n)
     return store
+
+# %% ../nbs/01_device.ipynb #fe0037aa
+def is_distributed() -> bool:
+    "True inside a joined torch.distributed group (a torchrun job); False for a single process."
+    return dist.is_available() and dist.is_initialized()
+
+# %% ../nbs/01_device.ipynb #7d072aad
+def rank() -> int:
+    "This process's rank in the torchrun job (0 for a single process)."
+    return dist.get_rank() if is_distributed() else 0
+
+def world_size() -> int:
+    "The number of processes in the torchrun job (1 for a single process)."
+    return dist.get_world_size() if is_distributed() else 1
+
+def images_per_step(batch_size:int) -> int:
+    "The images one training step takes across all ranks (`batch_size` on each)."
+    return batch_size * world_size()
+
+def is_main() -> bool:
+    "True on rank 0, the process that writes files, logs and uploads."
+    return rank() == 0
+
+def barrier():
+    "Wait for every rank (a no-op for a single process)."
+    if is_distributed(): dist.barrier()
+
+# %% ../nbs/01_device.ipynb #cdb5e687
+@contextlib.contextmanager
+def process_group(acc:Accelerator):
+    "Join the torchrun job described by the environment for the block (a no-op for one process or a joined group)."
+    owns = not is_distributed()
+    acc.init_distributed()
+    try: yield
+    finally:
+        if owns and is_distributed(): dist.destroy_process_group()
+
+# %% ../nbs/01_device.ipynb #c1c063a4
+def run_on_main(fn, *args, **kwargs):
+    "Run `fn` on rank 0 only; every rank gets its result, or raises the exception it raised."
+    result, error = None, None
+    if is_main():
+        try: result = fn(*args, **kwargs)
+        except Exception as e: error = e
+    if is_distributed():
+        box = [result if is_main() else None, _picklable(error)]
+        dist.broadcast_object_list(box, src=0)
+        if not is_main(): result, error = box
+    if error is not None: raise error
+    return result
+
+def _picklable(error:Exception|None) -> Exception|None:
+    "`error`, or a `RuntimeError` with its message where it cannot travel to the other ranks."
+    import pickle
+    try: pickle.dumps(error); return error
+    except Exception: return RuntimeError(f'{type(error).__name__}: {error}')
+
+# %% ../nbs/01_device.ipynb #2446962b
+def wrap_ddp(module:torch.nn.Module, acc:Accelerator) -> torch.nn.Module:
+    "`module` in `DistributedDataParallel` on `acc`'s device inside a group; `module` itself for a single process."
+    if not is_distributed(): return module
+    from torch.nn.parallel import DistributedDataParallel
+    return DistributedDataParallel(module, device_ids=acc.ddp_device_ids)
+
+# %% ../nbs/01_device.ipynb #c3eb40fd
+def gather_objects(obj) -> list:
+    "Every rank's `obj` in rank order, on every rank (`[obj]` for a single process)."
+    if not is_distributed(): return [obj]
+    out = [None] * world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+def broadcast_tensors(tensors, src:int=0):
+    "Overwrite each tensor in place with rank `src`'s values, on every rank (a no-op for a single process)."
+    if not is_distributed(): return
+    for t in tensors: dist.broadcast(t, src)
+
+def side_group():
+    "A gloo group for small host-side votes (None for a single process)."
+    return dist.new_group(backend='gloo') if is_distributed() else None
+
+def max_over_ranks(value:float, group=None) -> float:
+    "The largest `value` any rank holds, on every rank (`group` from `side_group`; `value` itself for one process)."
+    if not is_distributed(): return float(value)
+    t = torch.tensor([float(value)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX, group=group)
+    return t.item()
 
 # %% ../nbs/01_device.ipynb #0ec9e927
 @contextlib.contextmanager

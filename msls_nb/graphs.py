@@ -6,9 +6,8 @@
 from __future__ import annotations
 from types import SimpleNamespace
 import torch
-import torch.distributed as dist
 from .config import TrainingConfig, error_line
-from .device import Accelerator
+from .device import Accelerator, is_distributed
 from .checkpoint import unwrap
 from .step import GAN, train_step, step_ema_beta, snapshot, synthetic_batch, dcgan_step, grad_scalers
 from .monitor import log
@@ -25,7 +24,7 @@ def graph_blockers(gan:GAN, acc:Accelerator,
     if on_cuda and acc.kind != 'cuda': why.append(f'the device is {acc.kind}, not CUDA')
     if on_cuda and not all(g.get('capturable') for o in (gan.G_optim, gan.D_optim) for g in o.param_groups):
         why.append('the optimizers are not capturable')
-    if dist.is_initialized(): why.append('DDP runs several processes')
+    if is_distributed(): why.append('DDP runs several processes')
     if gan.r1_gamma > 0: why.append('the lazy R1 penalty changes the step every r1_every steps')
     if gan.augment is not None and gan.augment.adaptive: why.append('the adaptive augmentation decides in Python')
     return why

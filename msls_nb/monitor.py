@@ -8,70 +8,17 @@ import contextlib, math, signal, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
-import torch.distributed as dist
 from .config import UserError
-from .device import Accelerator
+from .device import Accelerator, is_main, side_group, max_over_ranks
 
 # %% auto #0
-__all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'rank', 'world_size', 'images_per_step', 'is_main', 'barrier', 'log', 'process_group',
-           'run_on_main', 'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal', 'profile_schedule',
-           'make_profiler', 'tensorboard_writer']
-
-# %% ../nbs/05a_monitor.ipynb #7d072aad
-def rank() -> int:
-    "This process's rank in the torchrun job (0 for a single process)."
-    return dist.get_rank() if dist.is_initialized() else 0
-
-def world_size() -> int:
-    "The number of processes in the torchrun job (1 for a single process)."
-    return dist.get_world_size() if dist.is_initialized() else 1
-
-def images_per_step(batch_size:int) -> int:
-    "The images one training step takes across all ranks (`batch_size` on each)."
-    return batch_size * world_size()
-
-def is_main() -> bool:
-    "True on rank 0, the process that writes files, logs and uploads."
-    return rank() == 0
-
-def barrier():
-    "Wait for every rank (a no-op for a single process)."
-    if dist.is_initialized(): dist.barrier()
+__all__ = ['LOSS_HISTORY', 'KINETO_QUIET', 'log', 'NonFiniteLossError', 'MetricLog', 'TrainingInterrupted', 'StopSignal',
+           'profile_schedule', 'make_profiler', 'tensorboard_writer']
 
 # %% ../nbs/05a_monitor.ipynb #f9a547af
 def log(*args):
     "Print on rank 0 only, flushed (so papermill and log collectors see it at once)."
     if is_main(): print(*args, flush=True)
-
-# %% ../nbs/05a_monitor.ipynb #cdb5e687
-@contextlib.contextmanager
-def process_group(acc:Accelerator):
-    "Join the torchrun job described by the environment for the block (a no-op for one process or a joined group)."
-    owns = not dist.is_initialized()
-    acc.init_distributed()
-    try: yield
-    finally:
-        if owns and dist.is_initialized(): dist.destroy_process_group()
-
-# %% ../nbs/05a_monitor.ipynb #c1c063a4
-def run_on_main(fn, *args, **kwargs):
-    "Run `fn` on rank 0 only; every rank gets its result, or raises the exception it raised."
-    result, error = None, None
-    if is_main():
-        try: result = fn(*args, **kwargs)
-        except Exception as e: error = e
-    if dist.is_initialized():
-        box = [result if is_main() else None, _picklable(error)]
-        dist.broadcast_object_list(box, src=0)
-        if not is_main(): result, error = box
-    if error is not None: raise error
-    return result
-
-def _picklable(error:Exception|None) -> Exception|None:
-    "`error`, or a `RuntimeError` with its message where it cannot travel to the other ranks."
-    import pickle
-    try: pickle.dumps(error); return error
-    except Exception: return RuntimeError(f'{type(error).__name__}: {error}')
 
 # %% ../nbs/05a_monitor.ipynb #b543c44f
 LOSS_HISTORY = {'Loss_D': '_D', 'Loss_G': '_G'}   # metrics kept step by step in the run's loss history
@@ -143,7 +90,7 @@ class StopSignal:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-        if dist.is_initialized(): self._group = dist.new_group(backend='gloo')
+        self._group = side_group()   # None for one process
         return self
     def _handle(self, signum, frame):
         if self.requested and signum == signal.SIGINT: raise KeyboardInterrupt   # Ctrl-C twice: no waiting
@@ -157,10 +104,9 @@ class StopSignal:
         if self._group is None: return self.requested
         self._calls += 1
         if self._calls % self.every: return False
-        flag = torch.tensor([float(self.signum if self.requested else 0)])
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self._group)
-        if flag.item() > 0: self.signum = self.signum or int(flag.item())
-        return bool(flag.item() > 0)
+        flag = max_over_ranks(self.signum if self.requested else 0, self._group)
+        if flag > 0: self.signum = self.signum or int(flag)
+        return flag > 0
 
 # %% ../nbs/05a_monitor.ipynb #5234dd07
 def profile_schedule(n_batches:int, wait:int=1, warmup:int=1, active:int=3) -> dict:

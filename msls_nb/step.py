@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
-import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel as DDP
 import copy
 from .config import TrainingConfig, error_line
-from .device import Accelerator
+from .device import Accelerator, images_per_step, wrap_ddp
 from .models import Generator, Discriminator, weights_init
 from .augment import AdaptiveAugment
 from .checkpoint import RunState, restore_model, unwrap
-from .monitor import log, images_per_step
+from .monitor import log
 
 # %% auto #0
 __all__ = ['d_loss', 'g_loss', 'r1_penalty', 'ema_beta', 'update_ema', 'grad_scalers', 'loss_scale', 'GAN', 'build_gan',
@@ -110,7 +108,7 @@ def _recipe_parts(cfg:TrainingConfig, G:torch.nn.Module, batch_images:int, state
     G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_kimg > 0 else None
     augment = (AdaptiveAugment(cfg.augment, cfg.augment_p, cfg.ada_target or None, cfg.ada_kimg, batch_images)
                if cfg.augment else None)
-    if augment is not None and 'augment' in state.loop: augment.load_state_dict(state.loop['augment'])
+    if augment is not None and state.augment is not None: augment.load_state_dict(state.augment)
     return dict(G_ema=G_ema, augment=augment, loss=cfg.loss, r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every,
                 ema_kimg=cfg.ema_kimg, ema_rampup=cfg.ema_rampup, batch_images=batch_images, step=state.global_step)
 
@@ -127,12 +125,9 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
     if state is None: state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
     parts = _recipe_parts(cfg, G, batch_images or images_per_step(cfg.batch_size), state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
-    parts['scalers'] = grad_scalers(acc, state.loop.get('grad_scalers'))
+    parts['scalers'] = grad_scalers(acc, state.grad_scalers)
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
-    D_ddp = Dc
-    if dist.is_initialized():
-        Gc, D_ddp = DDP(Gc, device_ids=acc.ddp_device_ids), DDP(Dc, device_ids=acc.ddp_device_ids)
-    gan = GAN(Gc, D_ddp, Dc, G_optim, D_optim, cfg.compile, **parts)
+    gan = GAN(wrap_ddp(Gc, acc), wrap_ddp(Dc, acc), Dc, G_optim, D_optim, cfg.compile, **parts)
     if cfg.compile and not compiled_steps_work(gan, cfg, acc):
         return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images, state)
     return gan

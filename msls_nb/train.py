@@ -10,16 +10,17 @@ from pathlib import Path
 import torch
 from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, UserError, make_train_config,
                             auto_preset, in_sagemaker_job)
-from .device import Accelerator, get_accelerator, local_rank, detect_kind, elastic_round
+from .device import (Accelerator, get_accelerator, local_rank, detect_kind, elastic_round, rank, world_size,
+                            images_per_step, is_main, barrier, process_group, run_on_main, gather_objects,
+                            broadcast_tensors)
 from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
                            check_unlocked, remove_leftovers, StorageError)
 from .data import TrainData, make_train_data, prepare_data, select_for, resolve_data_root
 from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
                                 list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
-from .monitor import (rank, world_size, images_per_step, is_main, barrier, log, process_group, run_on_main,
-                             MetricLog, TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer,
-                             NonFiniteLossError)
+from .monitor import (log, MetricLog, TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer,
+                            NonFiniteLossError)
 from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
 
@@ -311,19 +312,11 @@ def run_summary(run:Run) -> dict:
 def epoch_seed(seed:int, epoch:int, rank:int) -> int: return (seed * 1_000_003 + epoch * 1_009 + rank) % 2**63
 
 # %% ../nbs/06_train.ipynb #b4c17bed
-def _gather_rng_states(acc:Accelerator) -> list:
-    "Every rank's random generator states, in rank order (on every rank)."
-    states = [acc.rng_state()]
-    if torch.distributed.is_initialized():
-        states = [None] * world_size()
-        torch.distributed.all_gather_object(states, acc.rng_state())
-    return states
-
 def _interrupt(run:Run, epoch:int, step:int, mlog:MetricLog, stop:StopSignal):
     "Save the epoch in progress after SIGTERM or SIGINT, with the random states to continue it exactly, then stop."
     mlog.flush(run.end_epoch, run.data.batches_per_epoch, echo=False)
     run.state.epoch, run.state.step = epoch - 1, step
-    run.state.loop['rng'] = _gather_rng_states(run.acc)
+    run.state.rng = gather_objects(run.acc.rng_state())   # every rank's, in rank order
     saved = save_checkpoints(run, partial=True)
     raise TrainingInterrupted(f"stopped by {stop.name} at epoch {epoch} step {step}/{run.data.batches_per_epoch}; "
                               f"saved {saved or 'the state on rank 0'}; resume with s_epoch -1 "
@@ -333,7 +326,7 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
     "Phase 2: train `epoch` from the state's step on (0, or where a mid-epoch checkpoint stopped)."
     st, n = run.state, run.data.batches_per_epoch
     run.acc.manual_seed(epoch_seed(run.train_cfg.seed, epoch, rank()))
-    rng = st.loop.pop('rng', None)
+    rng, st.rng = st.rng, None
     if st.step and rng is not None and len(rng) == world_size():
         run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
     start, st.step = st.step, 0
@@ -359,15 +352,14 @@ def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -
 # %% ../nbs/06_train.ipynb #195d0021
 def _share_batchnorm_statistics(gan:GAN):
     "Under DDP every rank keeps rank 0's BatchNorm statistics, as saved."
-    if not torch.distributed.is_initialized(): return
-    for b in [*unwrap(gan.G).buffers(), *unwrap(gan.D).buffers()]: torch.distributed.broadcast(b, 0)
+    broadcast_tensors([*unwrap(gan.G).buffers(), *unwrap(gan.D).buffers()])
 
 def _write_checkpoints(run:Run, partial:bool) -> Path:
     "Rank 0's part of `save_checkpoints`: the full checkpoint first, then the rest; a failed write names what was kept."
     st, mc, g, path = run.state, run.model_cfg, run.gan, None
     if not partial: st.img_list.append(render_fixed_noise(g.G_sample, st.noise, run.acc))
-    if g.augment is not None: st.loop['augment'] = g.augment.state_dict()
-    if g.scalers: st.loop['grad_scalers'] = {k: s.state_dict() for k, s in g.scalers.items()}
+    if g.augment is not None: st.augment = g.augment.state_dict()
+    if g.scalers: st.grad_scalers = {k: s.state_dict() for k, s in g.scalers.items()}
     try:
         path = save_atomic(st.to_checkpoint(g.G, g.D, g.G_optim, g.D_optim, run.train_cfg, mc, g.G_ema),
                            mc.checkpoint_path(st.file_epoch))
