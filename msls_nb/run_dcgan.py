@@ -77,7 +77,8 @@ def build_parser(prog:str='python -m msls_nb.run_dcgan') -> argparse.ArgumentPar
 # %% ../nbs/10_cli.ipynb #2c4966f6
 def train(a:argparse.Namespace):
     "Train as the parsed `msls-train` arguments ask; returns the `TrainingResult`."
-    from msls_nb.train import make_configs, start_or_resume_training_run
+    from msls_nb.start import make_configs
+    from msls_nb.train import start_or_resume_training_run
     from msls_nb.monitor import log
     progress = sys.stderr.isatty() if a.progress == 'auto' else str2bool(a.progress, '--progress')
     logging, profile = str2bool(a.logging, '--logging'), str2bool(a.profile, '--profile')
@@ -205,7 +206,7 @@ def _prune(train_cfg) -> int:
 def data_command(a:argparse.Namespace) -> int:
     "Do what the parsed `msls-data` arguments ask; returns the exit status."
     from msls_nb.data import extract, city_counts, resolve_data_root, prepare_data, verify_cache
-    from msls_nb.train import make_configs
+    from msls_nb.start import make_configs
     if a.command == 'extract':
         reports = extract(a.zips[0] if len(a.zips) == 1 else a.zips, a.dataroot)
         for r in reports:

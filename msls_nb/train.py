@@ -8,173 +8,25 @@ import contextlib, json, os, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
-from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, UserError, make_train_config,
-                            auto_preset, in_sagemaker_job)
-from .device import (Accelerator, get_accelerator, local_rank, detect_kind, elastic_round, rank, world_size,
-                            images_per_step, is_main, barrier, process_group, run_on_main, gather_objects,
-                            broadcast_tensors)
+from .config import TrainingConfig, ModelCheckpointConfig, UserError
+from .start import (resume_point, load_resume_checkpoint, continue_recipe, check_resumable, check_n_epoch,
+                           epochs_and_budget, restarted_by_torchrun, TimeBudget, NO_EPOCH_CAP)
+from .device import (Accelerator, get_accelerator, local_rank, rank, world_size, images_per_step, is_main,
+                            barrier, process_group, run_on_main, gather_objects, broadcast_tensors)
 from .models import count_parameters, calibrate_batchnorm
 from .files import (make_image_grid, save_png, save_atomic, atomic_path, upload_to_s3, exclusive_lock,
                            check_unlocked, remove_leftovers, StorageError)
 from .data import TrainData, make_train_data, prepare_data, select_for, resolve_data_root
-from .checkpoint import (RunState, get_checkpoint, check_full_checkpoint, checkpoint_train_config,
-                                list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap)
+from .checkpoint import RunState, list_checkpoints, save_slim_checkpoint, prune_full_checkpoints, unwrap
 from .monitor import (log, MetricLog, TrainingInterrupted, StopSignal, make_profiler, tensorboard_writer,
                             NonFiniteLossError)
 from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
 
 # %% auto #0
-__all__ = ['DEFAULT_N_EPOCH', 'NO_EPOCH_CAP', 'MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch',
-           'check_minutes', 'epochs_and_budget', 'TimeBudget', 'restarted_by_torchrun', 'resume_point',
-           'continue_recipe', 'check_resumable', 'load_resume_checkpoint', 'Run', 'claim_run_folder', 'plan_end_epoch',
-           'fixed_noise', 'open_data', 'check_can_start', 'open_run', 'run_summary', 'epoch_seed', 'train_epoch',
-           'render_fixed_noise', 'save_checkpoints', 'complete_saved_epoch', 'TrainingResult', 'finish',
-           'start_or_resume_training_run']
-
-# %% ../nbs/06_train.ipynb #981304e6
-def resolve_preset(preset:str|None, device:str='auto') -> tuple[str | None, str]:
-    "The preset to use and a note saying why."
-    if preset is None or preset == 'none': return None, 'no preset: TrainingConfig defaults'
-    if preset != 'auto': return preset, f'preset {preset}'
-    kind = detect_kind(device)
-    chosen = auto_preset(kind)
-    why = ('no accelerator found, so the small CPU model; pass preset safe-128 for the default model' if kind == 'cpu'
-           else f'{kind} found')
-    return chosen, f'preset auto -> {chosen} ({why})'
-
-# %% ../nbs/06_train.ipynb #abc7a6e3
-def make_configs(train_params=None,        # JSON string/dict of TrainingConfig fields (None values: not given)
-                 checkpoint_params=None,   # JSON string/dict of ModelCheckpointConfig fields (None values: not given)
-                 preset:str|None='auto', device:str='auto', dataroot:str|None=None, seed:int|None=None,
-                 s3_bucket:str|None=None) -> tuple[TrainingConfig, ModelCheckpointConfig, str]:
-    "Strictly built `(train_cfg, model_cfg, note)` from CLI-style parameters."
-    given = lambda d: {k: v for k, v in d.items() if v is not None}
-    name, note = resolve_preset(preset, device)
-    train_cfg = make_train_config(given(TrainingConfig.parse(train_params)), name,
-                                  **given(dict(data_root=dataroot, seed=seed)))
-    mparams = given({**ModelCheckpointConfig.parse(checkpoint_params), 's3_bucket': s3_bucket or None})
-    return train_cfg, ModelCheckpointConfig.from_dict(mparams), note
-
-# %% ../nbs/06_train.ipynb #4c5fc6b4
-def parse_s_epoch(s_epoch) -> int:
-    "An int from `s_epoch` (-1 and 'auto' mean the newest checkpoint)."
-    if str(s_epoch).strip().lower() == 'auto': return -1
-    try: v = int(str(s_epoch).strip())
-    except ValueError:
-        raise UserError("s_epoch must be an epoch number, 0 for a new run, or -1/auto for the newest checkpoint; "
-                        f"got {s_epoch!r}") from None
-    if v < -1: raise UserError(f"s_epoch must be >= -1 (0: new run, -1: the newest checkpoint), got {v}")
-    return v
-
-# %% ../nbs/06_train.ipynb #133f183f
-def check_n_epoch(n_epoch) -> int:
-    "`n_epoch` as a positive int, or a one-line `UserError`."
-    if isinstance(n_epoch, bool) or not isinstance(n_epoch, int) or n_epoch < 1:
-        raise UserError(f"n_epoch must be a positive number of epochs to train, got {n_epoch!r}")
-    return n_epoch
-
-# %% ../nbs/06_train.ipynb #ed54e6cd
-DEFAULT_N_EPOCH = 16   # epochs to train when neither n_epoch nor minutes is given
-NO_EPOCH_CAP = 1_000_000   # n_epoch when only a time budget bounds the run
-
-def check_minutes(minutes) -> float|None:
-    "`minutes` as a positive float (a training time budget), None for none, or a one-line `UserError`."
-    if minutes is None: return None
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float('inf'):
-        raise UserError(f"minutes must be a positive number of minutes to train, got {minutes!r}")
-    return float(minutes)
-
-def epochs_and_budget(n_epoch, minutes) -> tuple[int, float|None]:
-    "The epochs to train at most and the time budget in minutes: n_epoch None means 16, or no cap under a budget."
-    minutes = check_minutes(minutes)
-    if n_epoch is None: n_epoch = NO_EPOCH_CAP if minutes else DEFAULT_N_EPOCH
-    return check_n_epoch(n_epoch), minutes
-
-# %% ../nbs/06_train.ipynb #59b56575
-@dataclass
-class TimeBudget:
-    "Training time in seconds, from `started` on; says after each epoch which epoch the run should end with."
-    seconds: float
-    started: float = field(default_factory=time.perf_counter)
-    last: float|None = None   # when the previous epoch ended
-
-    def end_epoch(self, epoch:int, cap:int, now:float|None=None) -> int:
-        "Seen at the end of `epoch`: the last epoch that fits at the pace of this one (at most `cap`); `epoch` stops now."
-        now = time.perf_counter() if now is None else now
-        epoch_s, self.last = now - (self.started if self.last is None else self.last), now
-        left = self.seconds - (now - self.started)
-        return min(cap, epoch + max(0, int(left // max(epoch_s, 1e-9))))
-
-# %% ../nbs/06_train.ipynb #33ff04ad
-def restarted_by_torchrun() -> bool:
-    "True in workers that torchrun started again after a failure."
-    # `TORCHELASTIC_RESTART_COUNT` misses some restarts: see `elastic_round`
-    return elastic_round() > 1 or int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0) > 0
-
-# %% ../nbs/06_train.ipynb #47fa0822
-def resume_point(model_cfg:ModelCheckpointConfig, s_epoch) -> Path | None:
-    "The checkpoint to resume from, or None for a new run."
-    s_epoch, found = parse_s_epoch(s_epoch), list_checkpoints(model_cfg.run_dir)
-    if s_epoch == 0 and (in_sagemaker_job() or restarted_by_torchrun()): s_epoch = -1
-    if s_epoch == -1: return found[max(found)] if found else None
-    if s_epoch == 0:
-        if found: raise UserError(f"{model_cfg.run_dir} already holds checkpoints up to epoch {max(found)}; "
-                                  f"resume with s_epoch {max(found)} (or -1 for the newest), or choose a new run name")
-        return None
-    if s_epoch not in found:
-        has = f"it has epochs {', '.join(map(str, found))}" if found else 'it has no checkpoints'
-        raise UserError(f"no checkpoint_{s_epoch}.pt in {model_cfg.run_dir} ({has}); pass one of those as s_epoch, "
-                        "-1 for the newest, or 0 for a new run")
-    return found[s_epoch]
-
-# %% ../nbs/06_train.ipynb #1e302f91
-def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
-    "`train_cfg` with the recipe its checkpoint was trained with: a run keeps its recipe (old runs: the classic one)."
-    theirs = checkpoint_train_config(ckpt).recipe_fields()
-    if theirs != train_cfg.recipe_fields():
-        log("note: the run continues with the recipe it was trained with: "
-            f"{', '.join(f'{k}={v}' for k, v in theirs.items())}")
-    return train_cfg.replace(**theirs)
-
-# %% ../nbs/06_train.ipynb #072444b3
-MUST_MATCH = (*Networks.keys(), *Optimiser.keys())   # what the saved weights and AdamW moments are right for
-
-def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
-    "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings (listing them)."
-    check_full_checkpoint(ckpt, path)
-    diff = cfg.diff(checkpoint_train_config(ckpt), MUST_MATCH)
-    if diff:
-        listed = ', '.join(f'{k}: checkpoint {theirs} vs requested {mine}' for k, (mine, theirs) in diff.items())
-        raise UserError(f"{path} does not match the requested config ({listed}); "
-                        "pass the same train_params to resume, or start a new run name")
-
-# %% ../nbs/06_train.ipynb #3c2a1591
-def _usable(path:Path) -> tuple[dict | None, str]:
-    "`(checkpoint, '')` if the file at `path` can resume a run, else `(None, why not)`."
-    try:
-        ckpt = get_checkpoint(path)
-        check_full_checkpoint(ckpt, path)
-        return ckpt, ''
-    except UserError as e: return None, str(e)
-
-def load_resume_checkpoint(model_cfg:ModelCheckpointConfig, s_epoch) -> tuple[Path | None, dict | None]:
-    "The checkpoint to resume from and its contents; asked for the newest, the newest one that works."
-    path = resume_point(model_cfg, s_epoch)
-    if path is None: return None, None
-    found = list_checkpoints(model_cfg.run_dir)
-    asked = next(e for e, p in found.items() if p == path)
-    newest = asked == max(found) and parse_s_epoch(s_epoch) <= 0   # -1/auto, or a SageMaker or torchrun restart
-    for e in (sorted(found, reverse=True) if newest else [asked]):
-        ckpt, why = _usable(found[e])
-        if ckpt is not None: return found[e], ckpt
-        if newest: log(f'warning: skipping {found[e].name}: {why}')
-    if newest: raise UserError(f"no checkpoint in {model_cfg.run_dir} can resume the run; "
-                               "start a new run (s_epoch 0) or choose another run name")
-    good = next((e for e in sorted(found, reverse=True) if e != asked and _usable(found[e])[0] is not None), None)
-    fix = (f'resume from the newest good one with s_epoch {good}' if good
-           else 'start a new run (s_epoch 0) or choose another run name')
-    raise UserError(f'{why}; {fix}')
+__all__ = ['Run', 'claim_run_folder', 'plan_end_epoch', 'fixed_noise', 'open_data', 'check_can_start', 'open_run', 'run_summary',
+           'epoch_seed', 'train_epoch', 'render_fixed_noise', 'save_checkpoints', 'complete_saved_epoch',
+           'TrainingResult', 'finish', 'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #89fe3fa8
 @dataclass
