@@ -14,8 +14,8 @@ from .checkpoint import get_checkpoint, check_full_checkpoint, checkpoint_train_
 from .monitor import log
 
 # %% auto #0
-__all__ = ['DEFAULT_N_EPOCH', 'NO_EPOCH_CAP', 'MUST_MATCH', 'resolve_preset', 'make_configs', 'parse_s_epoch', 'check_n_epoch',
-           'check_minutes', 'epochs_and_budget', 'TimeBudget', 'restarted_by_torchrun', 'resume_point',
+__all__ = ['DEFAULT_N_EPOCH', 'NO_EPOCH_CAP', 'MUST_MATCH', 'resolve_preset', 'make_configs', 'check_n_epoch', 'check_minutes',
+           'epochs_and_budget', 'TimeBudget', 'parse_s_epoch', 'restarted_by_torchrun', 'resume_point',
            'continue_recipe', 'check_resumable', 'load_resume_checkpoint']
 
 # %% ../nbs/05d_start.ipynb #981304e6
@@ -41,17 +41,6 @@ def make_configs(train_params=None,        # JSON string/dict of TrainingConfig 
                                   **given(dict(data_root=dataroot, seed=seed)))
     mparams = given({**ModelCheckpointConfig.parse(checkpoint_params), 's3_bucket': s3_bucket or None})
     return train_cfg, ModelCheckpointConfig.from_dict(mparams), note
-
-# %% ../nbs/05d_start.ipynb #4c5fc6b4
-def parse_s_epoch(s_epoch) -> int:
-    "An int from `s_epoch` (-1 and 'auto' mean the newest checkpoint)."
-    if str(s_epoch).strip().lower() == 'auto': return -1
-    try: v = int(str(s_epoch).strip())
-    except ValueError:
-        raise UserError("s_epoch must be an epoch number, 0 for a new run, or -1/auto for the newest checkpoint; "
-                        f"got {s_epoch!r}") from None
-    if v < -1: raise UserError(f"s_epoch must be >= -1 (0: new run, -1: the newest checkpoint), got {v}")
-    return v
 
 # %% ../nbs/05d_start.ipynb #133f183f
 def check_n_epoch(n_epoch) -> int:
@@ -91,6 +80,17 @@ class TimeBudget:
         epoch_s, self.last = now - (self.started if self.last is None else self.last), now
         left = self.seconds - (now - self.started)
         return min(cap, epoch + max(0, int(left // max(epoch_s, 1e-9))))
+
+# %% ../nbs/05d_start.ipynb #4c5fc6b4
+def parse_s_epoch(s_epoch) -> int:
+    "An int from `s_epoch` (-1 and 'auto' mean the newest checkpoint)."
+    if str(s_epoch).strip().lower() == 'auto': return -1
+    try: v = int(str(s_epoch).strip())
+    except ValueError:
+        raise UserError("s_epoch must be an epoch number, 0 for a new run, or -1/auto for the newest checkpoint; "
+                        f"got {s_epoch!r}") from None
+    if v < -1: raise UserError(f"s_epoch must be >= -1 (0: new run, -1: the newest checkpoint), got {v}")
+    return v
 
 # %% ../nbs/05d_start.ipynb #33ff04ad
 def restarted_by_torchrun() -> bool:
