@@ -9,12 +9,12 @@ from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'RECIPES', 'DEFAULT_RECIPE', 'AMP_MODES', 'TIMES_OF_DAY', 'RECIPE_KEYS',
-           'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'UserError', 'ConfigError', 'did_you_mean', 'error_line',
-           'StrictConfig', 'parse_augment_policy', 'Section', 'Networks', 'Optimiser', 'DataSelection', 'Transforms',
-           'Speed', 'Recipe', 'TrainingConfig', 'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig',
-           'auto_preset', 'make_train_config', 'str2bool', 'show_progress', 'warn_line', 'UserArgumentParser',
-           'default_cache_dir']
+__all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'D_NORMS', 'G_UPSAMPLES', 'DCGAN_NETWORKS', 'RECIPES', 'DEFAULT_RECIPE',
+           'AMP_MODES', 'TIMES_OF_DAY', 'RECIPE_KEYS', 'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'UserError',
+           'ConfigError', 'did_you_mean', 'error_line', 'StrictConfig', 'parse_augment_policy', 'Section', 'Networks',
+           'Optimiser', 'DataSelection', 'Transforms', 'Speed', 'Recipe', 'TrainingConfig', 'in_sagemaker_job',
+           'default_root', 'ModelCheckpointConfig', 'auto_preset', 'make_train_config', 'str2bool', 'show_progress',
+           'warn_line', 'UserArgumentParser', 'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -132,11 +132,15 @@ class StrictConfig:
 IMG_SIZES = (32, 64, 128, 256)
 LOSSES = ('bce', 'hinge')
 AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
+D_NORMS = ('batch', 'spectral', 'none')             # the discriminator's normalisation
+G_UPSAMPLES = ('transposed', 'nearest-conv')        # how the generator doubles the image side
+DCGAN_NETWORKS = dict(d_norm='batch', d_mbstd=0, g_upsample='transposed')   # the networks of Radford et al. (2015)
 RECIPES = {   # a value for every field the recipe chooses (RECIPE_KEYS), and the two learning rates as multiples of lr
     'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0,
-                      loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0),
+                      loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=1.0, lr_d_scale=1.0, **DCGAN_NETWORKS),
     'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
-                      ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0),
+                      ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0,
+                      **DCGAN_NETWORKS),
 }
 DEFAULT_RECIPE = 'efficient'
 AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
@@ -170,10 +174,19 @@ class Networks(Section):
     ngf: int = 128              # generator width (channels of its last hidden layer)
     ndf: int = 32               # discriminator width (channels of its first layer)
     img_size: int = 128         # square image side: 32, 64, 128 or 256
+    d_norm: str | None = None   # D's normalisation: 'batch' (DCGAN), 'spectral' (Miyato et al. 2018) or 'none'; None: the recipe's
+    d_mbstd: int | None = None  # D's minibatch-stddev feature over groups of this many images (Karras et al. 2018); 0: off
+    g_upsample: str | None = None  # G doubles the side by 'transposed' convolutions (DCGAN) or 'nearest-conv' (no checkerboard)
 
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf'):
             if getattr(self, k) <= 0: self._fail(k, f'must be a positive integer, got {getattr(self, k)}')
+        if self.d_norm not in (None, *D_NORMS):
+            self._fail('d_norm', f"must be one of {', '.join(D_NORMS)}, got {self.d_norm!r}")
+        if self.g_upsample not in (None, *G_UPSAMPLES):
+            self._fail('g_upsample', f"must be one of {', '.join(G_UPSAMPLES)}, got {self.g_upsample!r}")
+        if self.d_mbstd is not None and self.d_mbstd < 0:
+            self._fail('d_mbstd', f'must be 0 (off) or a group size like 4, got {self.d_mbstd}')
         if self.nc not in (1, 3): self._fail('nc', f'must be 3 (colour images) or 1 (greyscale), got {self.nc}')
         if self.img_size not in IMG_SIZES:
             self._fail('img_size', f'must be a power of two from 32 to 256 ({", ".join(map(str, IMG_SIZES))}), '
@@ -283,10 +296,10 @@ class Recipe(Section):
         super().__post_init__()
 
     def _fill(self):
-        "Fields left at None take the recipe's values; `lr_g`/`lr_d` its multiples of `lr` (on an object with one)."
+        "Fields left at None take the recipe's values (the networks' options too, on an object that has them); `lr_g`/`lr_d` its multiples of `lr`."
         recipe = RECIPES.get(self.recipe) if isinstance(self.recipe, str) else None
         for k, v in (recipe or {}).items():
-            if k in Recipe.keys() and getattr(self, k) is None: object.__setattr__(self, k, v)
+            if getattr(self, k, False) is None: object.__setattr__(self, k, v)
         lr = getattr(self, 'lr', None)
         for k in ('lr_g', 'lr_d'):
             if recipe and getattr(self, k) is None and isinstance(lr, (int, float)):
@@ -307,7 +320,7 @@ class Recipe(Section):
             if getattr(self, k) is not None and getattr(self, k) <= 0:
                 self._fail(k, f'must be positive, got {getattr(self, k)}')
 
-RECIPE_KEYS = tuple(k for k in Recipe.keys() if k not in ('recipe', 'lr_g', 'lr_d'))   # the fields a recipe chooses
+RECIPE_KEYS = tuple(k for k in RECIPES[DEFAULT_RECIPE] if not k.endswith('_scale'))   # the fields a recipe chooses
 
 # %% ../nbs/00_config.ipynb #ffdfcdae
 SECTIONS = (Networks, Optimiser, DataSelection, Transforms, Speed, Recipe)   # in the order of the fields
@@ -327,8 +340,8 @@ class TrainingConfig(Recipe, Speed, Transforms, DataSelection, Optimiser, Networ
         if not 0 <= self.seed < 2**63: self._fail('seed', f'must be an integer from 0 to 2**63 - 1, got {self.seed}')
 
     def recipe_fields(self) -> dict:
-        "The training recipe's fields and their values (what `recipe` chose, and what was given)."
-        return Recipe.of(self).to_dict()
+        "The training recipe's fields and their values (what `recipe` chose, and what was given), network options included."
+        return {k: getattr(self, k) for k in ('recipe', *RECIPE_KEYS, 'lr_g', 'lr_d')}
 
 # %% ../nbs/00_config.ipynb #1b501c85
 def in_sagemaker_job() -> bool:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .config import TrainingConfig, ConfigError, IMG_SIZES
+from torch.nn.utils.parametrizations import spectral_norm
+from .config import TrainingConfig, ConfigError, IMG_SIZES, D_NORMS, G_UPSAMPLES
 
 # %% auto #0
-__all__ = ['n_blocks', 'Generator', 'Discriminator', 'weights_init', 'count_parameters', 'network_fields_from_state_dict',
-           'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image', 'calibrate_batchnorm']
+__all__ = ['n_blocks', 'Generator', 'MinibatchStd', 'Discriminator', 'weights_init', 'count_parameters',
+           'network_fields_from_state_dict', 'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image',
+           'calibrate_batchnorm']
 
 # %% ../nbs/04_models.ipynb #4a38c3fe
 def n_blocks(img_size:int) -> int:
@@ -21,10 +23,18 @@ def n_blocks(img_size:int) -> int:
     return int(math.log2(img_size)) - 3
 
 # %% ../nbs/04_models.ipynb #61c9730e
-def _fields(cfg_or_nz, names:tuple, given:dict) -> dict:
+def _fields(cfg_or_nz, names:tuple, given:dict, options:dict) -> dict:
     "Network fields from keywords, or from a config object passed first (the original package's `Generator64(cfg)`)."
-    if hasattr(cfg_or_nz, 'nz'): return {k: getattr(cfg_or_nz, k) for k in names}
-    return {k: v for k, v in {names[0]: cfg_or_nz, **given}.items()}
+    if hasattr(cfg_or_nz, 'nz'):   # a config: its fields; options it lacks (or leaves to a recipe) are DCGAN's
+        return {**{k: getattr(cfg_or_nz, k) for k in names},
+                **{k: v if getattr(cfg_or_nz, k, None) is None else getattr(cfg_or_nz, k) for k, v in options.items()}}
+    return {names[0]: cfg_or_nz, **given}
+
+def _upsample(c_in:int, c_out:int, how:str) -> nn.Module:
+    "A layer that doubles the side: a stride-2 transposed convolution (DCGAN), or nearest-neighbour resize then a 3x3 convolution."
+    if how == 'transposed': return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)
+    if how == 'nearest-conv': return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False))
+    raise ConfigError(f"g_upsample must be one of {', '.join(G_UPSAMPLES)}, got {how!r}")
 
 # %% ../nbs/04_models.ipynb #4a28f89b
 class Generator(nn.Module):
@@ -32,52 +42,84 @@ class Generator(nn.Module):
     def __init__(self, nz:int=100,      # latent size (or a config object holding the fields)
                  ngf:int=64,            # width: channels of the last hidden layer
                  nc:int=3,              # image channels
-                 img_size:int=64):      # image side: 32, 64, 128 or 256
+                 img_size:int=64,       # image side: 32, 64, 128 or 256
+                 g_upsample:str='transposed'):  # 'transposed' (DCGAN) or 'nearest-conv'
         super().__init__()
-        f = _fields(nz, ('nz', 'ngf', 'nc', 'img_size'), dict(ngf=ngf, nc=nc, img_size=img_size))
-        self.nz, self.ngf, self.nc, self.img_size = f['nz'], f['ngf'], f['nc'], f['img_size']
-        n, w = n_blocks(self.img_size), self.ngf
+        f = _fields(nz, ('nz', 'ngf', 'nc', 'img_size'), dict(ngf=ngf, nc=nc, img_size=img_size, g_upsample=g_upsample),
+                    dict(g_upsample='transposed'))
+        self.nz, self.ngf, self.nc, self.img_size, self.g_upsample = (f[k] for k in ('nz', 'ngf', 'nc', 'img_size', 'g_upsample'))
+        n, w, up = n_blocks(self.img_size), self.ngf, self.g_upsample
         layers = [nn.ConvTranspose2d(self.nz, w * 2**n, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 2**n), nn.ReLU(True)]
         for k in reversed(range(n)):   # state size. (ngf * 2**k) x 2**(n-k+3) x 2**(n-k+3)
-            layers += [nn.ConvTranspose2d(w * 2**(k+1), w * 2**k, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**k),
-                       nn.ReLU(True)]
+            layers += [_upsample(w * 2**(k+1), w * 2**k, up), nn.BatchNorm2d(w * 2**k), nn.ReLU(True)]
         # state size. (nc) x img_size x img_size
-        layers += [nn.ConvTranspose2d(w, self.nc, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [_upsample(w, self.nc, up), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     @classmethod
     def from_config(cls, cfg) -> Generator:
         "The generator of a `TrainingConfig` (only its network fields are read)."
-        return cls(cfg.nz, cfg.ngf, cfg.nc, cfg.img_size)
+        return cls(cfg)
 
     @property
-    def network_fields(self) -> dict: return dict(nz=self.nz, ngf=self.ngf, nc=self.nc, img_size=self.img_size)
+    def network_fields(self) -> dict:
+        return dict(nz=self.nz, ngf=self.ngf, nc=self.nc, img_size=self.img_size, g_upsample=self.g_upsample)
 
     def forward(self, z:torch.Tensor) -> torch.Tensor:
         return self.main(z.view(z.shape[0], self.nz, 1, 1))
+
+# %% ../nbs/04_models.ipynb #f9f2663b
+class MinibatchStd(nn.Module):
+    "Append one channel: the standard deviation of the features over groups of images (Karras et al. 2018), one value per group."
+    def __init__(self, group_size:int=4):
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        B, C, H, W = x.shape
+        g = math.gcd(B, self.group_size)   # group i holds images i, i + B/g, i + 2B/g, ...
+        y = x.float().reshape(g, -1, C, H, W)
+        y = (y.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))   # (B/g,): one number per group
+        return torch.cat([x, y.to(x.dtype).view(-1, 1, 1, 1).repeat(g, 1, H, W)], 1)
+
+    def extra_repr(self) -> str: return f'group_size={self.group_size}'
 
 # %% ../nbs/04_models.ipynb #a920002f
 class Discriminator(nn.Module):
     "DCGAN discriminator: (B, nc, img_size, img_size) images to (B,) real/fake logits."
     def __init__(self, ndf:int=64,      # width: channels of the first layer (or a config object with the fields)
                  nc:int=3,              # image channels
-                 img_size:int=64):      # image side: 32, 64, 128 or 256
+                 img_size:int=64,       # image side: 32, 64, 128 or 256
+                 d_norm:str='batch',    # 'batch' (DCGAN), 'spectral' or 'none'
+                 d_mbstd:int=0):        # minibatch-stddev group size before the last layer; 0: none (DCGAN)
         super().__init__()
-        f = _fields(ndf, ('ndf', 'nc', 'img_size'), dict(nc=nc, img_size=img_size))
-        self.ndf, self.nc, self.img_size = f['ndf'], f['nc'], f['img_size']
+        f = _fields(ndf, ('ndf', 'nc', 'img_size'), dict(nc=nc, img_size=img_size, d_norm=d_norm, d_mbstd=d_mbstd),
+                    dict(d_norm='batch', d_mbstd=0))
+        self.ndf, self.nc, self.img_size, self.d_norm, self.d_mbstd = (f[k] for k in ('ndf', 'nc', 'img_size', 'd_norm', 'd_mbstd'))
+        if self.d_norm not in D_NORMS: raise ConfigError(f"d_norm must be one of {', '.join(D_NORMS)}, got {self.d_norm!r}")
         n, w = n_blocks(self.img_size), self.ndf
+        conv = (lambda *a: spectral_norm(nn.Conv2d(*a, bias=False))) if self.d_norm == 'spectral' else (lambda *a: nn.Conv2d(*a, bias=False))
+        norm = nn.BatchNorm2d if self.d_norm == 'batch' else (lambda c: nn.Identity())   # Identity keeps the layer numbers
         # state size. (ndf) x S/2 x S/2
-        layers = [nn.Conv2d(self.nc, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        layers = [conv(self.nc, w, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         for k in range(n):
-            layers += [nn.Conv2d(w * 2**k, w * 2**(k+1), 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2**(k+1)),
-                       nn.LeakyReLU(0.2, inplace=True)]
-        layers += [nn.Conv2d(w * 2**n, 1, 4, 1, 0, bias=False)]   # state size. 1 x 1 x 1: one logit
+            layers += [conv(w * 2**k, w * 2**(k+1), 4, 2, 1), norm(w * 2**(k+1)), nn.LeakyReLU(0.2, inplace=True)]
+        if self.d_mbstd: layers += [MinibatchStd(self.d_mbstd)]
+        layers += [conv(w * 2**n + bool(self.d_mbstd), 1, 4, 1, 0)]   # state size. 1 x 1 x 1: one logit
         self.main = nn.Sequential(*layers)
 
     @classmethod
     def from_config(cls, cfg) -> Discriminator:
         "The discriminator of a `TrainingConfig` (only its network fields are read)."
-        return cls(cfg.ndf, cfg.nc, cfg.img_size)
+        return cls(cfg)
+
+    @property
+    def network_fields(self) -> dict:
+        return dict(ndf=self.ndf, nc=self.nc, img_size=self.img_size, d_norm=self.d_norm, d_mbstd=self.d_mbstd)
+
+    def features(self, x:torch.Tensor) -> torch.Tensor:
+        "What the last layer reads: (B, C, 4, 4) features of `x` (a projection head or a perceptual distance uses them)."
+        return self.main[:-1](x)
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)
@@ -97,12 +139,16 @@ def count_parameters(model:nn.Module) -> int:
 
 # %% ../nbs/04_models.ipynb #1b257bd6
 def network_fields_from_state_dict(sd:dict) -> dict:
-    "`nz`, `ngf`, `nc` and `img_size` of the generator that has state dict `sd` (any `module.` prefix)."
+    "`nz`, `ngf`, `nc`, `img_size` and `g_upsample` of the generator that has state dict `sd` (any `module.` prefix)."
     ws = [v for k, v in sd.items() if k.endswith('weight') and v.dim() == 4]
     if len(ws) < 3:
         raise ConfigError(f"not a DCGAN generator state dict: found {len(ws)} convolution weights; "
                           "expected keys like main.0.weight")
-    return dict(nz=ws[0].shape[0], ngf=ws[-1].shape[0], nc=ws[-1].shape[1], img_size=2 ** (len(ws) + 1))
+    if ws[-1].shape[-1] == 3:   # nearest-conv: the last layer is a Conv2d, (out, in, 3, 3)
+        return dict(nz=ws[0].shape[0], ngf=ws[-1].shape[1], nc=ws[-1].shape[0], img_size=2 ** (len(ws) + 1),
+                    g_upsample='nearest-conv')
+    return dict(nz=ws[0].shape[0], ngf=ws[-1].shape[0], nc=ws[-1].shape[1], img_size=2 ** (len(ws) + 1),
+                g_upsample='transposed')
 
 # %% ../nbs/04_models.ipynb #9ea97027
 def train_config_from_state_dict(sd:dict, **overrides) -> TrainingConfig:
