@@ -12,14 +12,15 @@ analytic FLOPs per image (msls_nb.models.train_flops_per_image), achieved TFLOP/
 backward passes for D, D's weight gradients in the G step, non-fused Adam, one `.item()` per metric per step) and the
 same loop tuned by hand in ten lines (bf16 autocast, channels_last, fused AdamW, no host syncs: what any user gets by
 flipping three switches), and prints msls_nb's ratio to each. `--recipe` picks the training recipe of the msls_nb loop
-(default: the default recipe); `--sweep` also times the `classic` recipe (the recipe's cost per step). `--data` times the
+(default: the default recipe); `--sweep` also times the `classic` recipe (the recipe's cost per step), and `--recipes A B`
+times those recipes (their networks and step) beside it. `--data` times the
 step on real batches from the data pipeline against synthetic tensors.
 """
 import argparse, json, os, platform, sys, time
 from contextlib import nullcontext
 import torch
 import torch.nn.functional as F
-from msls_nb.config import make_train_config, PRESETS
+from msls_nb.config import make_train_config, PRESETS, RECIPE_KEYS
 from msls_nb.device import get_accelerator, cpu_has_fast_bf16
 from msls_nb.models import Generator, Discriminator, weights_init, train_flops_per_image
 from msls_nb.step import build_gan, dcgan_step
@@ -168,6 +169,7 @@ def main(argv=None):
     p.add_argument('--cuda-graphs', default='auto', choices=['auto', 'on', 'off'],
                    help='replay the whole step as one CUDA graph (auto: as a run does, on CUDA where the trial passes)')
     p.add_argument('--recipe', default=None, help='training recipe of the msls_nb loop (default: the default recipe)')
+    p.add_argument('--recipes', nargs='*', default=[], metavar='RECIPE', help='also time these recipes on the same networks and batch (speedup_vs_default)')
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--repeats', type=int, default=3, help='rounds of timing, taken in turns; the median is reported')
@@ -195,6 +197,8 @@ def main(argv=None):
             variants += [(f'amp={other}', alt(amp=other), base),
                          ('cuda_graphs=' + str(not graphs_on), acc, base.replace(cuda_graphs=not graphs_on))]
         if base.recipe != 'classic': variants += [('recipe=classic', acc, make_train_config(preset=a.preset, batch_size=a.batch_size, compile=a.compile, cuda_graphs=base.cuda_graphs, recipe='classic'))]
+    variants += [(f'recipe={r}', acc, base.replace(recipe=r, **{k: None for k in RECIPE_KEYS}, lr_g=None, lr_d=None))
+                 for r in a.recipes if r != base.recipe and f'recipe={r}' not in [v[0] for v in variants]]
     variants = [v for v in variants if v[0] not in a.skip]
     # Build every loop first, then time them in turns (`--repeats` rounds) so that drift of a shared machine hits all alike.
     runs = [(label, vacc, vcfg, fast_step_fn(vcfg, vacc, real), None) for label, vacc, vcfg in variants]

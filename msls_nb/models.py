@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
+import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 from .config import TrainingConfig, ConfigError, IMG_SIZES, D_NORMS, G_UPSAMPLES
 
 # %% auto #0
-__all__ = ['n_blocks', 'Generator', 'MinibatchStd', 'Discriminator', 'weights_init', 'count_parameters',
+__all__ = ['n_blocks', 'Blur', 'Generator', 'MinibatchStd', 'Discriminator', 'weights_init', 'count_parameters',
            'network_fields_from_state_dict', 'train_config_from_state_dict', 'forward_macs', 'train_flops_per_image',
            'calibrate_batchnorm']
 
@@ -30,9 +31,15 @@ def _fields(cfg_or_nz, names:tuple, given:dict, options:dict) -> dict:
                 **{k: v if getattr(cfg_or_nz, k, None) is None else getattr(cfg_or_nz, k) for k, v in options.items()}}
     return {names[0]: cfg_or_nz, **given}
 
+class Blur(nn.Module):
+    "The [1, 2, 1] x [1, 2, 1] / 16 low-pass filter, per channel, size kept (edges replicated): two 2x2 mean pools."
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode='replicate'), 2, 1), 2, 1)
+
 def _upsample(c_in:int, c_out:int, how:str) -> nn.Module:
-    "A layer that doubles the side: a stride-2 transposed convolution (DCGAN), or nearest-neighbour resize then a 3x3 convolution."
+    "A layer that doubles the side: a stride-2 transposed convolution (DCGAN), the same low-pass filtered, or nearest-neighbour resize then a 3x3 convolution."
     if how == 'transposed': return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)
+    if how == 'transposed-blur': return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), Blur())
     if how == 'nearest-conv': return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False))
     raise ConfigError(f"g_upsample must be one of {', '.join(G_UPSAMPLES)}, got {how!r}")
 
@@ -43,7 +50,7 @@ class Generator(nn.Module):
                  ngf:int=64,            # width: channels of the last hidden layer
                  nc:int=3,              # image channels
                  img_size:int=64,       # image side: 32, 64, 128 or 256
-                 g_upsample:str='transposed'):  # 'transposed' (DCGAN) or 'nearest-conv'
+                 g_upsample:str='transposed'):  # 'transposed' (DCGAN), 'transposed-blur' or 'nearest-conv'
         super().__init__()
         f = _fields(nz, ('nz', 'ngf', 'nc', 'img_size'), dict(ngf=ngf, nc=nc, img_size=img_size, g_upsample=g_upsample),
                     dict(g_upsample='transposed'))
