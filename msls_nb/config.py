@@ -133,7 +133,7 @@ IMG_SIZES = (32, 64, 128, 256)
 LOSSES = ('bce', 'hinge')
 AUGMENT_TRANSFORMS = ('color', 'translation', 'cutout')   # DiffAugment's policies, implemented in msls_nb.augment
 D_NORMS = ('batch', 'spectral', 'none')             # the discriminator's normalisation
-G_UPSAMPLES = ('transposed', 'transposed-blur', 'nearest-conv')   # how the generator doubles the image side
+G_UPSAMPLES = ('transposed', 'nearest-conv')        # how the generator doubles the image side
 DCGAN_NETWORKS = dict(d_norm='batch', d_mbstd=0, g_upsample='transposed')   # the networks of Radford et al. (2015)
 RECIPES = {   # a value for every field the recipe chooses (RECIPE_KEYS), and the two learning rates as multiples of lr
     'classic':   dict(augment='', augment_p=0.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=0.0, ema_rampup=0.0,
@@ -176,7 +176,7 @@ class Networks(Section):
     img_size: int = 128         # square image side: 32, 64, 128 or 256
     d_norm: str | None = None   # D's normalisation: 'batch' (DCGAN), 'spectral' (Miyato et al. 2018) or 'none'; None: the recipe's
     d_mbstd: int | None = None  # D's minibatch-stddev feature over groups of this many images (Karras et al. 2018); 0: off
-    g_upsample: str | None = None  # G doubles the side by 'transposed' convolutions (DCGAN), 'transposed-blur' or 'nearest-conv'
+    g_upsample: str | None = None  # G doubles the side by 'transposed' convolutions (DCGAN) or 'nearest-conv' (no checkerboard)
 
     def _validate(self):
         for k in ('nc', 'nz', 'ngf', 'ndf'):
