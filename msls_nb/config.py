@@ -141,8 +141,11 @@ RECIPES = {   # a value for every field the recipe chooses (RECIPE_KEYS), and th
     'efficient': dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
                       ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0,
                       **DCGAN_NETWORKS),
+    'diverse':   dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
+                      ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0,
+                      d_norm='batch', d_mbstd=4, g_upsample='nearest-conv'),
 }
-DEFAULT_RECIPE = 'efficient'
+DEFAULT_RECIPE = 'diverse'
 AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
 TIMES_OF_DAY = ('day', 'night')
 
@@ -278,7 +281,7 @@ class Speed(Section):
 @dataclass(frozen=True)
 class Recipe(Section):
     "How a run trains: a named recipe and the values it chose (a field given wins)."
-    recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop) or 'efficient'; the fields below follow it
+    recipe: str = DEFAULT_RECIPE          # 'classic' (the 2015 DCGAN loop), 'efficient' or 'diverse'; the fields below follow it
     augment: str | None = None            # DiffAugment transforms of all D sees, e.g. 'translation,cutout'; '': none
     augment_p: float | None = None        # probability of each transform (the start value where it adapts)
     ada_target: float | None = None       # adapt augment_p towards this E[sign(D(real))] (ADA: 0.6); 0: fixed augment_p

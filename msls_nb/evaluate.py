@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from .config import UserError
+from .config import UserError, DCGAN_NETWORKS
 from .device import get_accelerator
 from tqdm import tqdm
 from .files import atomic_path, make_image_grid, to_numpy_image, save_gif, save_mp4, save_png
@@ -267,7 +267,7 @@ def _summary_md(result, model_cfg) -> str:
             ('epochs', f"{s.get('epochs')} (last completed: {result.epoch}), "
                        f"{s.get('batches_per_epoch')} batches of {s.get('batch_size')} per epoch"),
             ('networks', f"G {s.get('G_params', 0):,} / D {s.get('D_params', 0):,} trainable parameters, "
-                         f"{s.get('img_size')} px"),
+                         f"{s.get('img_size')} px" + ''.join(f", {k} {s[k]}" for k in DCGAN_NETWORKS if k in s)),
             ('data', f"{s.get('data_n_images')} images from {s.get('data_root')} ({s.get('data_source')})"),
             ('run folder', f'`{model_cfg.run_dir}`'), ('checkpoint', f'`{result.checkpoint}`'),
             ('slim checkpoint', f'`{result.slim_checkpoint}`'),

@@ -4,6 +4,7 @@ import json, re, subprocess, sys
 import papermill as pm
 import pytest
 import torch
+from msls_nb.config import DEFAULT_RECIPE, RECIPES
 from conftest import REPO
 
 NB = REPO / 'nbs' / 'train.ipynb'
@@ -25,7 +26,8 @@ def test_train_notebook_runs_reports_and_resumes(tmp_path):
     assert len(outputs(nb, 'image/png')) >= 3                         # loss curves, real vs generated, SLERP strip
     assert outputs(nb, 'text/markdown') and outputs(nb, 'text/html') + outputs(nb, 'image/gif')   # summary; progress animation
     summary = ''.join(''.join(o['data']['text/markdown']) for o in outputs(nb, 'text/markdown'))
-    assert "| recipe | recipe efficient, augment 'translation'" in summary          # the report says which recipe ran
+    assert f"| recipe | recipe {DEFAULT_RECIPE}, augment 'translation'" in summary   # the report says which recipe ran
+    assert f"g_upsample {RECIPES[DEFAULT_RECIPE]['g_upsample']}" in summary           # and the networks it built
     text = json.dumps(nb)
     assert 'preset cpu-32' in text and 'images/s' in text
     run_dir = tmp_path / 'runs' / 'nb'
