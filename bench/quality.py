@@ -28,7 +28,7 @@ digits (8x8, shipped with the package), upscaled to 32 px grey (1,497 train, 300
 values (each is its own run). The `recipe` lines summarise each recipe and epochs over the seeds and compare it with
 `classic` (SWD ratio, ms/step ratio); `--figure` writes every recipe given, in order, side by side, same latents, per dataset.
 """
-import argparse, contextlib, json, math, os, platform, shutil, statistics, sys, tempfile, time
+import argparse, contextlib, json, platform, shutil, statistics, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch

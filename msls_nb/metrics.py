@@ -231,7 +231,7 @@ def precision_recall(real_features:torch.Tensor,  # (n, F) features of real imag
 # %% ../nbs/08_metrics.ipynb #936b6f1f
 def mode_coverage(predicted_labels,                # (n,) class a judge gives each generated image
                   n_classes:int,                   # classes the judge knows
-                  reference_shares=None,           # (n_classes,) real share of each class; None: uniform
+                  reference_shares=None,           # (n_classes,) real share (or count) of each class; None: uniform
                   min_share:float=0.25,            # a class is produced from this fraction of its reference share
                   ratio_limit:float=2.0            # `complete` allows no class above this multiple of its share
                  ) -> dict:
