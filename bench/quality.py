@@ -57,22 +57,30 @@ def digits_folders(dest:Path, seed:int=0) -> tuple[Path, Path]:
             Image.fromarray(imgs[i]).save(p)
     return dest / 'train', dest / 'held'
 
+def street_classes(root:Path) -> dict:
+    "`{relative file: 'city day' or 'city night'}` of the sample streets under `root` (postprocessed.csv's `night`)."
+    from msls_nb.data import select_images, read_flags
+    out, night = {}, {}
+    for f in select_images(root).files:
+        city, subset = f.split('/')[:2]
+        flags = night.setdefault((city, subset), read_flags(root / city / subset, 'postprocessed.csv', 'night') or {})
+        out[f] = f"{city} {'night' if flags[Path(f).stem] else 'day'}"
+    return out
+
 def sample_folders(dest:Path, seed:int=0) -> tuple[Path, Path]:
     "The 288 embedded sample streets split into `dest/train/` (192) and `dest/held/` (96); `sample_labels(dest)` gives their classes."
-    from msls_nb.data import resolve_data_root, select_images, read_flags
+    from msls_nb.data import resolve_data_root
     root = resolve_data_root(None)
-    files = select_images(root).files
+    classes = street_classes(root)
+    files = sorted(classes)
     order = np.random.default_rng(seed).permutation(len(files))
-    night = {}    # (city, subset) -> {key: flag}
     labels = {}
     for split, idx in (('held', order[192:]), ('train', order[:192])):
         for i in idx:
             p = dest / split / files[i].replace('/', '_')
             p.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / files[i], p)
-            city, subset = files[i].split('/')[:2]
-            flags = night.setdefault((city, subset), read_flags(root / city / subset, 'postprocessed.csv', 'night') or {})
-            labels[p.name] = f"{city} {'night' if flags[Path(files[i]).stem] else 'day'}"
+            labels[p.name] = classes[files[i]]
     (dest / 'labels.json').write_text(json.dumps(labels, indent=0, sort_keys=True))
     return dest / 'train', dest / 'held'
 
@@ -81,6 +89,17 @@ def sample_labels(dest:Path) -> tuple[dict, list]:
     names = json.loads((dest / 'labels.json').read_text())
     classes = sorted(set(names.values()))
     return {f: classes.index(c) for f, c in names.items()}, classes
+
+def fresh_streets(dest:Path, classes:list, seeds=(1, 2)) -> tuple[torch.Tensor, torch.Tensor]:
+    "New streets of the same kind (the sample rendered with other seeds: 288 new scenes each) and their classes: the streets' judge learns from them."
+    from msls_nb.pipeline import load_strip
+    from msls_nb.sample import sample_data_root
+    xs, ys = [], []
+    for seed in seeds:
+        root = sample_data_root(seed=seed, cache_dir=dest)
+        for f, c in street_classes(root).items():
+            xs.append(load_strip(root / f, 32, 1.0, 0.0, 3)); ys.append(classes.index(c))
+    return torch.from_numpy(np.stack(xs)).float() / 127.5 - 1, torch.tensor(ys)
 
 class Judge(torch.nn.Module):
     "A small CNN classifier (the judge of the classifier score, the mode count and the precision/recall features)."
@@ -122,13 +141,24 @@ def classifier_stats(judge:Judge, x:torch.Tensor, reference_shares=None) -> dict
     return dict(score=round(score, 3), modes=m['modes'], max_share_ratio=round(m['max_share_ratio'], 3),
                 evenness=round(m['evenness'], 3), complete=m['complete'])
 
-def judged_precision_recall(judge:Judge, real:torch.Tensor, fake:torch.Tensor, k:int=3) -> dict:
-    "Precision and recall in the judge's features: `real` against each whole chunk of as many `fake` images, averaged."
+def judged_precision_recall(judge:Judge, reals:list, fake:torch.Tensor, k:int=3) -> dict:
+    "Precision and recall in the judge's features: each real set against each whole chunk of as many `fake` images, averaged."
     from msls_nb.metrics import precision_recall
-    fr, ff = judge.features(real), judge.features(fake)
-    chunks = [c for c in ff.split(len(fr)) if len(c) == len(fr)] or [ff]
-    prs = [precision_recall(fr, c, k) for c in chunks]
+    ff = judge.features(fake)
+    prs = []
+    for real in reals:
+        fr = judge.features(real)
+        prs += [precision_recall(fr, c, k) for c in ff.split(len(fr)) if len(c) == len(fr)]
     return {key: round(statistics.mean(pr[key] for pr in prs), 3) for key in ('precision', 'recall')}
+
+def pr_sets(held:torch.Tensor, train:torch.Tensor, judge_saw_train:bool) -> tuple[list, list]:
+    """The real sets precision and recall compare samples with, all unseen by the judge (whose features of its own
+    training images are tighter), and pairs of real sets of that size that show what real images get: the held-aside
+    split against the training split, or, where the judge learnt from the training split, the held-aside split's halves."""
+    if not judge_saw_train: return [held], [(held, train)]
+    h = len(held) // 2
+    halves = [held[:h], held[h:2 * h]]
+    return halves, [(halves[0], halves[1]), (halves[1], halves[0])]
 
 def train_run(folder:Path, nc:int, recipe:str, seed:int, epochs:int, root:Path, extra:dict) -> tuple:
     "Train one run through the library; returns (slim checkpoint, ms per step)."
@@ -141,7 +171,7 @@ def train_run(folder:Path, nc:int, recipe:str, seed:int, epochs:int, root:Path, 
         r = start_or_resume_training_run(cfg, mc, n_epoch=epochs, logging=False, progress=False, device='cpu')
     return r.slim_checkpoint, 1000 * cfg.batch_size / r.images_per_s
 
-def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None, reference_shares=None) -> dict:
+def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None, reference_shares=None, pr_reals=None) -> dict:
     "SWD and Parzen NLL of `n` samples of the slim checkpoint's generator against `held` (and the judge's verdicts)."
     from msls_nb.checkpoint import load_generator
     from msls_nb.slerp import generate, latents
@@ -152,14 +182,17 @@ def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None, referenc
     out = dict(swd=round(swd(held[:k], fake[:k], seed=seed)['swd'], 3))
     half = len(held) // 2
     out['parzen_nll'] = round(parzen_nll(fake, held[:half], held[half:])['parzen_nll'], 1)
-    if judge is not None: out.update(**classifier_stats(judge, fake, reference_shares), **judged_precision_recall(judge, held, fake))
+    if judge is not None: out.update(**classifier_stats(judge, fake, reference_shares), **judged_precision_recall(judge, pr_reals, fake))
     return out
 
-def judge_line(ds:str, judge:Judge, train:tuple, held:tuple, reference_shares, classes:list) -> dict:
-    "How far the judge can be trusted: its held-aside accuracy, and what real held-aside images get on the generators' measures."
-    return dict(kind='judge', dataset=ds, classes=classes, train_images=len(train[0]), held_images=len(held[0]),
-                train_accuracy=accuracy(judge, *train), held_accuracy=accuracy(judge, *held),
-                real_held=dict(**classifier_stats(judge, held[0], reference_shares), **judged_precision_recall(judge, held[0], train[0])))
+def judge_line(ds:str, judge:Judge, learnt:tuple, unseen:tuple, held:torch.Tensor, reference_shares, classes:list, pr_pairs:list) -> dict:
+    """How far the judge can be trusted: its accuracy on images it never saw, and what real held-aside images get on the
+    generators' measures (precision/recall: real sets of the runs' size against each other)."""
+    pr = [judged_precision_recall(judge, [a], b) for a, b in pr_pairs]
+    return dict(kind='judge', dataset=ds, classes=classes, judge_images=len(learnt[0]), judge_accuracy=accuracy(judge, *learnt),
+                unseen_images=len(unseen[0]), unseen_accuracy=accuracy(judge, *unseen),
+                real_held=dict(**classifier_stats(judge, held, reference_shares),
+                               **{k: round(statistics.mean(p[k] for p in pr), 3) for k in ('precision', 'recall')}))
 
 def summarize(rows:list, key:str) -> dict:
     vals = [float(r[key]) for r in rows if key in r]
@@ -204,8 +237,13 @@ def main():
         train, held = load_folder(folder, nc, labels), load_folder(held_dir, nc, labels)
         # digits: counted against the uniform share (as before); streets: against the training split's shares
         reference = None if ds == 'digits' else torch.bincount(train[1], minlength=len(classes)).tolist()
-        judge = train_judge(*train) if ds == 'digits' else train_judge(*train, epochs=60, flip=True)
-        print(json.dumps(dict(**judge_line(ds, judge, train, held, reference, classes), **meta)), flush=True)
+        if ds == 'digits':     # the judge learns from the training split and is tested on the held-aside one
+            learnt, unseen = train, held
+        else:                  # new scenes teach it; all 288 sample streets test it
+            learnt, unseen = fresh_streets(work / 'streets', classes), (torch.cat([train[0], held[0]]), torch.cat([train[1], held[1]]))
+        judge = train_judge(*learnt) if ds == 'digits' else train_judge(*learnt, epochs=20, flip=True)
+        pr_reals, pr_pairs = pr_sets(held[0], train[0], judge_saw_train=ds == 'digits')
+        print(json.dumps(dict(**judge_line(ds, judge, learnt, unseen, held[0], reference, classes, pr_pairs), **meta)), flush=True)
         results, first = {}, {}
         for epochs in a.epochs:
             for recipe in a.recipes:
@@ -213,7 +251,7 @@ def main():
                     t0 = time.perf_counter()
                     slim, ms = train_run(folder, nc, recipe, seed, epochs, work, extra)
                     row = dict(kind='run', dataset=ds, recipe=recipe, seed=seed, ms_per_step=round(ms, 2),
-                               **evaluate(slim, held[0], a.samples, seed, judge, reference),
+                               **evaluate(slim, held[0], a.samples, seed, judge, reference, pr_reals),
                                seconds=round(time.perf_counter() - t0, 1), **meta, epochs=epochs)
                     print(json.dumps(row), flush=True)
                     results.setdefault((recipe, epochs), []).append(row); first.setdefault(epochs, {}).setdefault(recipe, slim)
