@@ -241,7 +241,7 @@ def main():
             learnt, unseen = train, held
         else:                  # new scenes teach it; all 288 sample streets test it
             learnt, unseen = fresh_streets(work / 'streets', classes), (torch.cat([train[0], held[0]]), torch.cat([train[1], held[1]]))
-        judge = train_judge(*learnt) if ds == 'digits' else train_judge(*learnt, epochs=20, flip=True)
+        judge = train_judge(*learnt) if ds == 'digits' else train_judge(*learnt, epochs=40, flip=True)
         pr_reals, pr_pairs = pr_sets(held[0], train[0], judge_saw_train=ds == 'digits')
         print(json.dumps(dict(**judge_line(ds, judge, learnt, unseen, held[0], reference, classes, pr_pairs), **meta)), flush=True)
         results, first = {}, {}
