@@ -11,19 +11,24 @@ held aside from training:
 - SWD: sliced Wasserstein distance of Laplacian-pyramid patches (`msls_nb.metrics.swd`, x1e3; lower is better);
 - Parzen NLL: negative log-likelihood of held-aside images under a Gaussian Parzen window on the generated ones, sigma
   chosen on another half of them (`msls_nb.metrics.parzen_nll`, nats; lower is better);
-- a judge, a small CNN trained on the dataset's own labels on its training split (the digit; for the sample streets
-  city x time of day, 8 classes, from postprocessed.csv's `night`), labels the samples: classifier score
-  exp(E KL(p(y|x) || p(y))) (`score`); classes produced, each with at least a quarter of its reference share (`modes`:
-  the uniform share for digits, the training split's share for the streets); the largest class share over its
-  reference share (`max_share_ratio`, 1 is ideal; issue 21 asks for at most 2); evenness exp(-KL(shares || reference))
-  (`evenness`, 1 is ideal); `complete` (every class produced, none above twice its share), all by
-  `msls_nb.metrics.mode_coverage`;
+- a judge, a small CNN classifier of the dataset's own labels (the digit; for the sample streets city x time of day,
+  8 classes, from postprocessed.csv's `night`), labels the samples: classifier score exp(E KL(p(y|x) || p(y)))
+  (`score`); classes produced, each with at least a quarter of its reference share (`modes`: against the uniform share
+  for digits, the training split's shares for the streets); the largest class share over its reference share
+  (`max_share_ratio`, 1 is ideal; issue 21 asks for at most 2); evenness exp(-KL(shares || reference)) (`evenness`, 1 is
+  ideal); `complete` (every class produced, none above twice its share), all by `msls_nb.metrics.mode_coverage`.
+  The digits' judge learns from their training split; the streets' judge from 576 new streets of the same kind (the
+  sample rendered with seeds 1 and 2: new scenes), so that all 288 bench streets test it;
 - precision and recall (Kynkaanniemi et al. 2019, k = 3; `msls_nb.metrics.precision_recall`) in the judge's
-  penultimate features, held-aside images against as many samples at a time, averaged over the samples' chunks;
+  penultimate features (2,048), against real images the judge never saw (the streets' 96 held aside; the digits' held
+  aside halves, 150 each: the judge's features of its own training images are tighter than of others), each against
+  as many samples at a time, averaged over the samples' chunks (and halves);
 - ms/step: wall time of a training step of this run (data loading included), from its images/s.
-A `judge` line per dataset says how far the judge can be trusted: its accuracy on the held-aside split and what real
-held-aside images get on the same measures (precision/recall: held-aside against training images).
-Datasets: `sample`: the 288 embedded street scenes (192 train, 96 held aside); `digits`: scikit-learn's 1,797 handwritten
+A `judge` line per dataset says how far the judge can be trusted: its accuracy on images it never saw (`unseen_accuracy`)
+and what real held-aside images get on the same measures (`real_held`; precision/recall: real against real sets of the
+runs' size: the streets' held aside against their training split, the digits' two held-aside halves).
+Datasets: `sample`: the 288 embedded street scenes (192 train, 96 held aside; 36 scenes of 8 frames each, so the held-aside
+frames mostly show scenes of the training split); `digits`: scikit-learn's 1,797 handwritten
 digits (8x8, shipped with the package), upscaled to 32 px grey (1,497 train, 300 held aside). `--epochs` takes several
 values (each is its own run). The `recipe` lines summarise each recipe and epochs over the seeds and compare it with
 `classic` (SWD ratio, ms/step ratio); `--figure` writes every recipe given, in order, side by side, same latents, per dataset.
