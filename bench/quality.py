@@ -119,7 +119,7 @@ class Judge(torch.nn.Module):
         return torch.cat([self.net[:-1](b) for b in x.split(256)])
 
 def train_judge(x:torch.Tensor, y:torch.Tensor, epochs:int=15, seed:int=0, flip:bool=False) -> Judge:
-    "The judge, trained on the training split with +-2 px shifts (and mirrored halves of the batches where `flip`)."
+    "The judge, trained on `x`, `y` with +-2 px shifts (and each image mirrored with probability 1/2 where `flip`)."
     torch.manual_seed(seed)
     judge, g = Judge(x.shape[1], int(y.max()) + 1), torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(judge.parameters(), 1e-3)
@@ -134,6 +134,7 @@ def train_judge(x:torch.Tensor, y:torch.Tensor, epochs:int=15, seed:int=0, flip:
 
 @torch.no_grad()
 def accuracy(judge:Judge, x:torch.Tensor, y:torch.Tensor) -> float:
+    "The share of `x` the judge labels `y`."
     return round(torch.cat([judge(b).argmax(1) for b in x.split(256)]).eq(y).float().mean().item(), 3)
 
 @torch.no_grad()
