@@ -23,6 +23,9 @@ held aside from training:
   penultimate features (2,048), against real images the judge never saw (the streets' 96 held aside; the digits' held
   aside halves, 150 each: the judge's features of its own training images are tighter than of others), each against
   as many samples at a time, averaged over the samples' chunks (and halves);
+- grid artefacts: peaks of the samples' mean power spectrum at the frequencies of a pattern fixed to the pixel grid,
+  repeating every 2, 4 and 8 px (the checkerboard of transposed convolutions; `msls_nb.metrics.grid_artefacts`,
+  `grid_period_<p>`; the judge line gives real images' figures);
 - ms/step: wall time of a training step of this run (data loading included), from its images/s.
 A `judge` line per dataset says how far the judge can be trusted: its accuracy on images it never saw (`unseen_accuracy`)
 and what real held-aside images get on the same measures (`real_held`; precision/recall: real against real sets of the
@@ -181,11 +184,12 @@ def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None, referenc
     "SWD and Parzen NLL of `n` samples of the slim checkpoint's generator against `held` (and the judge's verdicts)."
     from msls_nb.checkpoint import load_generator
     from msls_nb.slerp import generate, latents
-    from msls_nb.metrics import swd, parzen_nll
+    from msls_nb.metrics import swd, parzen_nll, grid_artefacts
     G = load_generator(slim)
     fake = generate(G, latents(n, G.nz, seed=10_000 + seed))
     k = min(len(held), len(fake))
     out = dict(swd=round(swd(held[:k], fake[:k], seed=seed)['swd'], 3))
+    out.update({f'grid_{k}': round(v, 2) for k, v in grid_artefacts(fake).items()})
     half = len(held) // 2
     out['parzen_nll'] = round(parzen_nll(fake, held[:half], held[half:])['parzen_nll'], 1)
     if judge is not None: out.update(**classifier_stats(judge, fake, reference_shares), **judged_precision_recall(judge, pr_reals, fake))
@@ -194,10 +198,12 @@ def evaluate(slim:Path, held:torch.Tensor, n:int, seed:int, judge=None, referenc
 def judge_line(ds:str, judge:Judge, learnt:tuple, unseen:tuple, held:torch.Tensor, reference_shares, classes:list, pr_pairs:list) -> dict:
     """How far the judge can be trusted: its accuracy on images it never saw, and what real held-aside images get on the
     generators' measures (precision/recall: real sets of the runs' size against each other)."""
+    from msls_nb.metrics import grid_artefacts
     pr = [judged_precision_recall(judge, [a], b) for a, b in pr_pairs]
     return dict(kind='judge', dataset=ds, classes=classes, judge_images=len(learnt[0]), judge_accuracy=accuracy(judge, *learnt),
                 unseen_images=len(unseen[0]), unseen_accuracy=accuracy(judge, *unseen),
                 real_held=dict(**classifier_stats(judge, held, reference_shares),
+                               **{f'grid_{k}': round(v, 2) for k, v in grid_artefacts(held).items()},
                                **{k: round(statistics.mean(p[k] for p in pr), 3) for k in ('precision', 'recall')}))
 
 def summarize(rows:list, key:str) -> dict:

@@ -14,7 +14,7 @@ from .config import UserError
 # %% auto #0
 __all__ = ['PARZEN_SIGMAS', 'FID_PACKAGES', 'INCEPTION_WEIGHTS_FILE', 'parzen_log_prob', 'parzen_nll', 'laplacian_pyramid',
            'sliced_wasserstein', 'swd', 'missing_fid_packages', 'inception_extractor', 'to_uint8_rgb', 'image_features',
-           'fid_kid_from_features', 'fid_kid', 'precision_recall', 'mode_coverage']
+           'fid_kid_from_features', 'fid_kid', 'precision_recall', 'mode_coverage', 'grid_artefacts']
 
 # %% ../nbs/08_metrics.ipynb #d716c938
 PARZEN_SIGMAS = tuple(float(s) for s in np.geomspace(0.02, 2.0, 21))  # window widths tried, in [-1, 1] image units
@@ -255,3 +255,16 @@ def mode_coverage(predicted_labels,                # (n,) class a judge gives ea
     kl = (shares[made] * (shares[made] / ref[made]).log()).sum().item() if not (made & ~expected).any() else math.inf
     return dict(modes=produced, n_modes=int(expected.sum()), max_share_ratio=ratio, evenness=math.exp(-kl),
                 complete=produced == int(expected.sum()) and ratio <= ratio_limit, counts=counts.tolist())
+
+# %% ../nbs/08_metrics.ipynb #06fceb4b
+def grid_artefacts(images:torch.Tensor,  # (n, c, h, w) images
+                   levels:int=3           # periods 2, 4, ... 2**levels pixels
+                  ) -> dict[str, float]:
+    "Peak over neighbourhood of the mean power spectrum at the frequencies of a pattern repeating every 2, 4, 8 px: `period_<p>`."
+    x = images.float() - images.float().mean((-2, -1), keepdim=True)
+    power = torch.fft.fft2(x).abs().square().mean((0, 1))
+    H, W = power.shape
+    ring = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+    def peak(a, b): return (power[a, b] / torch.stack([power[(a + dy) % H, (b + dx) % W] for dy, dx in ring]).median()).item()
+    return {f'period_{2**j}': max(peak(a, b) for a, b in ((H >> j, 0), (0, W >> j), (H >> j, W >> j)))
+            for j in range(1, levels + 1)}
