@@ -11,8 +11,8 @@ NB = REPO / 'nbs' / 'train.ipynb'
 TINY = dict(preset='cpu-32', ngf=8, ndf=8, nz=128, img_size=32, batch_size=8, train_params='{"limit": 32}',
             log_frequency=2, logging=False)   # nz=128: TrainingConfig's default, must win over cpu-32's 64 when given
 PARAMETERS = ['name', 'root', 'log_frequency', 'save_frequency', 'nc', 'nz', 'ngf', 'ndf', 'lr', 'beta1', 'beta2',
-              'batch_size', 'img_size', 'weight_decay', 'd_norm', 'd_mbstd', 'g_upsample', 'train_params', 's_epoch', 'n_epoch', 'minutes', 'dataroot', 'logging',
-              'profile', 's3_bucket', 'preset', 'seed', 'device']
+              'batch_size', 'img_size', 'weight_decay', 'd_norm', 'd_mbstd', 'g_upsample', 'train_params', 's_epoch',
+              'n_epoch', 'minutes', 'dataroot', 'logging', 'profile', 's3_bucket', 'preset', 'seed', 'device']
 
 def run(out, **params):
     return pm.execute_notebook(str(NB), str(out), parameters=params, kernel_name='python3', cwd=str(REPO), progress_bar=False)
