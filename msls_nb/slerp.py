@@ -10,10 +10,11 @@ import torch
 from torch import nn
 from .config import ModelCheckpointConfig, UserError
 from .files import make_image_grid, save_gif, save_mp4
+from .conditional import is_conditional, labels_tensor, all_conditions, one_hot_labels
 
 # %% auto #0
-__all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'slerp', 'slerp_noise_vect', 'latent_path', 'render_frames',
-           'slerp_strip', 'sequence_gif_path', 'gen_img_sequence_array']
+__all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'condition_grid', 'slerp', 'slerp_noise_vect', 'latent_path',
+           'render_frames', 'slerp_strip', 'sequence_gif_path', 'gen_img_sequence_array']
 
 # %% ../nbs/07_slerp.ipynb #c320d8a5
 def latents(n:int,      # how many latent vectors
@@ -30,15 +31,32 @@ def grid_cols(n:int) -> int:
 
 # %% ../nbs/07_slerp.ipynb #62adb648
 @torch.inference_mode()
-def generate(G:nn.Module, z:torch.Tensor, batch_size:int=64) -> torch.Tensor:
+def generate(G:nn.Module, z:torch.Tensor, batch_size:int=64,
+             labels:dict|torch.Tensor|None=None # a conditional G: `{'city': 'tokyo', 'time_of_day': 'night'}` (labels left out take turns), or classes
+            ) -> torch.Tensor:
     "Images (N, C, H, W) in [-1, 1], on the CPU, of latents (N, nz[, 1, 1]), `batch_size` at a time on G's device."
     device = next(G.parameters()).device
-    return torch.cat([G(zb.to(device)).float().cpu() for zb in z.split(batch_size)])
+    if not is_conditional(G):
+        if labels is not None and (torch.is_tensor(labels) or labels):
+            raise UserError(f"this generator was trained without labels; leave out {', '.join(labels) if isinstance(labels, dict) else 'labels'}")
+        return torch.cat([G(zb.to(device)).float().cpu() for zb in z.split(batch_size)])
+    y = labels if torch.is_tensor(labels) else labels_tensor(G.vocab, labels or {}, len(z))
+    return torch.cat([G(zb.to(device), yb.to(device)).float().cpu() for zb, yb in zip(z.split(batch_size), y.split(batch_size))])
 
 # %% ../nbs/07_slerp.ipynb #3498d4c9
 def sample_grid(G:nn.Module, n:int=16, seed:int=0, nrow:int|None=None) -> torch.Tensor:
     "A uint8 (C, H, W) grid of `n` samples of G for `seed` (`nrow` per row; default near-square)."
     return make_image_grid(generate(G, latents(n, G.nz, seed)), nrow=nrow or grid_cols(n))
+
+# %% ../nbs/07_slerp.ipynb #48c529b9
+def condition_grid(G:nn.Module, z:torch.Tensor,   # (n, nz[, 1, 1]) latents: the columns
+                   conditions:list|None=None      # `[{label: value}, ...]`: the rows; None: every combination
+                  ) -> torch.Tensor:
+    "A uint8 grid of a conditional G: one row per condition, the same latents `z` in every row."
+    conditions = all_conditions(G.vocab) if conditions is None else conditions
+    zs = z.repeat(len(conditions), *[1] * (z.dim() - 1))
+    y = torch.cat([labels_tensor(G.vocab, c, len(z)) for c in conditions])
+    return make_image_grid(generate(G, zs, labels=y), nrow=len(z))
 
 # %% ../nbs/07_slerp.ipynb #31549c1b
 def slerp(t,                  # a number, or a tensor with one value per row

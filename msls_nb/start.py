@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, UserError, make_train_config,
+from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, Conditioning, UserError, make_train_config,
                             auto_preset, in_sagemaker_job)
 from .device import detect_kind, elastic_round
 from .checkpoint import get_checkpoint, check_full_checkpoint, checkpoint_train_config, list_checkpoints
@@ -124,7 +124,7 @@ def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
     return train_cfg.replace(**theirs)
 
 # %% ../nbs/05d_start.ipynb #072444b3
-MUST_MATCH = (*Networks.keys(), *Optimiser.keys())   # what the saved weights and AdamW moments are right for
+MUST_MATCH = (*Networks.keys(), *Optimiser.keys(), *Conditioning.keys())   # what the saved weights and AdamW moments are right for
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
     "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings (listing them)."
