@@ -119,25 +119,31 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--fps', type=float, default=12.5, help='animation frames per second (default 12.5)')
     p.add_argument('--nrow', type=int, default=None, help='images per grid row (default: a near-square grid)')
     p.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps or hpu (default auto)')
+    p.add_argument('--city', default=None, help="a conditional generator: the city to draw (default: each in turn)")
+    p.add_argument('--time-of-day', dest='time_of_day', default=None,
+                   help="a conditional generator: day or night (default: each in turn)")
     return p
 
 # %% ../nbs/10_cli.ipynb #0274e822
 def default_output(checkpoint:str, # a local path or s3://.../<run>/<file>.pt
                    suffix:str,     # '.png' (a grid) or '.gif' (an animation)
-                   seed:int) -> Path:
+                   seed:int,
+                   labels:dict|None=None) -> Path: # the labels asked for, named in the file (`..._seed0_tokyo_night.png`)
     "Where `msls-generate` writes without `-o`: the checkpoint's run folder (for s3://, `runs/<run>`), never the working folder."
     from msls_nb.config import default_root
     ckpt = Path(checkpoint.removeprefix('s3://'))
     run = Path(default_root()) / ckpt.parent.name if checkpoint.startswith('s3://') else ckpt.parent
     kind = ('figures', 'generated') if suffix == '.png' else ('videos', 'slerp')
-    return run / kind[0] / f'{kind[1]}_{ckpt.stem}_seed{seed}{suffix}'
+    tag = ''.join(f'_{v}' for v in (labels or {}).values() if v is not None)
+    return run / kind[0] / f'{kind[1]}_{ckpt.stem}_seed{seed}{tag}{suffix}'
 
 def _check_generate_args(a):
     for k in ('count', 'fps', 'nrow', 'frames'):
         v = getattr(a, k)
         if v is not None and v <= 0: raise UserError(f"--{k} must be positive, got {v}")
     if a.keyframes < 2: raise UserError(f"--keyframes must be at least 2, got {a.keyframes}")
-    a.output = Path(a.output) if a.output else default_output(a.checkpoint, '.gif' if a.frames else '.png', a.seed)
+    a.labels = {k: getattr(a, k) for k in ('city', 'time_of_day') if getattr(a, k, None) is not None}
+    a.output = Path(a.output) if a.output else default_output(a.checkpoint, '.gif' if a.frames else '.png', a.seed, a.labels)
     if a.output.suffix.lower() not in ('.png', '.gif', '.mp4'):
         raise UserError(f"--output {a.output} must end in .png (a grid), .gif or .mp4 (an animation)")
 
@@ -148,9 +154,9 @@ def generate(a:argparse.Namespace) -> Path:
     _check_generate_args(a)
     G = load_generator(a.checkpoint, map_location=get_accelerator(a.device, amp='off').device)
     kind = a.output.suffix.lower()
-    if kind == '.png': return save_png(sample_grid(G, a.count, a.seed, a.nrow), a.output)
+    if kind == '.png': return save_png(sample_grid(G, a.count, a.seed, a.nrow, labels=a.labels), a.output)
     keyframes = latents(a.keyframes * a.count, G.nz, a.seed).view(a.keyframes, a.count, G.nz)
-    frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow)
+    frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow, labels=a.labels)
     if kind == '.gif': return save_gif(frames, a.output, fps=a.fps)
     out = save_mp4(frames, a.output, fps=a.fps)
     if out is None:
