@@ -10,16 +10,16 @@ from pathlib import Path
 import torch
 from torch import nn
 from .config import TrainingConfig, ModelCheckpointConfig, UserError
-from .models import Generator, train_config_from_state_dict
-from .conditional import conditional_networks
+from .models import Generator, Discriminator, train_config_from_state_dict
+from .conditional import conditional_networks, ProjectionDiscriminator
 from .files import save_atomic, download_from_s3
 
 # %% auto #0
 __all__ = ['CHECKSUM_KEY', 'FORMAT_VERSION', 'RESUME_KEYS', 'RUN_FLAGS', 'unwrap', 'strip_prefixes', 'payload_checksum', 'seal',
            'check_seal', 'RunState', 'check_full_checkpoint', 'slim_checkpoint', 'save_slim_checkpoint',
            'get_checkpoint', 'inference_state_dict', 'restore_G_for_inference', 'load_optimizer_state', 'restore_model',
-           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'list_checkpoints',
-           'latest_checkpoint', 'prune_full_checkpoints']
+           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'discriminator_from_checkpoint',
+           'list_checkpoints', 'latest_checkpoint', 'prune_full_checkpoints']
 
 # %% ../nbs/05_checkpoint.ipynb #e77041a3
 def unwrap(model:nn.Module) -> nn.Module:
@@ -244,6 +244,15 @@ def generator_from_checkpoint(ckpt:dict, map_location='cpu') -> Generator:
 def load_generator(path:str|Path, map_location='cpu') -> Generator:
     "Rebuild the generator of a slim or full checkpoint (local or s3://) from its own config, in eval mode."
     return generator_from_checkpoint(get_checkpoint(path, map_location=map_location), map_location)
+
+# %% ../nbs/05_checkpoint.ipynb #923de6b6
+def discriminator_from_checkpoint(ckpt:dict, map_location='cpu') -> nn.Module | None:
+    "The discriminator of a full checkpoint (conditional where it was), rebuilt from its own config, in eval mode; None for a slim one."
+    if 'D_state_dict' not in ckpt: return None
+    D = Discriminator.from_config(checkpoint_train_config(ckpt))
+    if ckpt.get('labels'): D = ProjectionDiscriminator(D, ckpt['labels'])
+    _load_state(D, ckpt['D_state_dict'], 'discriminator')
+    return D.to(map_location).eval()
 
 # %% ../nbs/05_checkpoint.ipynb #bfb2c6c0
 def list_checkpoints(run_dir:str|Path, slim:bool=False) -> dict[int, Path]:

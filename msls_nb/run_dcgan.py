@@ -16,9 +16,9 @@ from .device import get_accelerator
 from .files import StorageError, save_png, save_gif, save_mp4
 
 # %% auto #0
-__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'generate', 'generate_main',
-           'data_parser', 'data_command', 'data_main', 'explore_parser', 'explore_notebook', 'explore_command',
-           'explore_main']
+__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'project_photo', 'generate',
+           'generate_main', 'data_parser', 'data_command', 'data_main', 'explore_parser', 'explore_notebook',
+           'explore_command', 'explore_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
 def _warn_in_one_line(prog:str):
@@ -122,6 +122,10 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--city', default=None, help="a conditional generator: the city to draw (default: each in turn)")
     p.add_argument('--time-of-day', dest='time_of_day', default=None,
                    help="a conditional generator: day or night (default: each in turn)")
+    p.add_argument('--project', default=None, metavar='PHOTO',
+                   help="find the latent (and labels) closest to a photo: writes the photo beside its reconstruction (.png) "
+                        "and the latent (.pt); the run's discriminator adds its features where a full checkpoint is at hand")
+    p.add_argument('--steps', type=int, default=200, help='--project: optimisation steps (default 200)')
     return p
 
 # %% ../nbs/10_cli.ipynb #0274e822
@@ -147,10 +151,40 @@ def _check_generate_args(a):
     if a.output.suffix.lower() not in ('.png', '.gif', '.mp4'):
         raise UserError(f"--output {a.output} must end in .png (a grid), .gif or .mp4 (an animation)")
 
+def _full_checkpoint_beside(path:str) -> str | None:
+    "The full checkpoint `checkpoint_<N>.pt` beside a local `slim_checkpoint_<N>.pt` (or `path` itself), if it is there."
+    p = Path(path)
+    full = p.with_name(p.name.removeprefix('slim_')) if p.name.startswith('slim_') else p
+    return str(full) if not path.startswith('s3://') and full.is_file() else None
+
+def project_photo(a:argparse.Namespace) -> Path:
+    "`msls-generate CHECKPOINT --project PHOTO`: write the photo beside its reconstruction, and the latent; returns the PNG."
+    from msls_nb.checkpoint import get_checkpoint, generator_from_checkpoint, discriminator_from_checkpoint
+    from msls_nb.project import project, photo_tensor
+    from msls_nb.files import make_image_grid, save_atomic
+    import torch
+    device = get_accelerator(a.device, amp='off').device
+    photo = Path(a.project)
+    if not photo.is_file(): raise UserError(f"photo {photo} does not exist; pass the path of an image file to --project")
+    G = generator_from_checkpoint(get_checkpoint(a.checkpoint, map_location=device), device)
+    full = _full_checkpoint_beside(a.checkpoint)
+    D = discriminator_from_checkpoint(get_checkpoint(full, map_location=device), device) if full else None
+    photo_tensor(photo, G.img_size, G.nc)   # an unreadable photo: one line before any work
+    p = project(G, photo, D, steps=a.steps, seed=a.seed)
+    out = Path(a.output) if a.output else default_output(a.checkpoint, '.png', a.seed).with_name(f'projected_{photo.stem}.png')
+    save_png(make_image_grid(torch.stack([p.photo, p.image]), nrow=2), out)
+    save_atomic(dict(latent=p.latent, labels=p.labels, pixel_distance=p.pixel_distance,
+                     feature_distance=p.feature_distance, photo=str(photo), checkpoint=str(a.checkpoint)), out.with_suffix('.pt'))
+    print(f"projected {photo.name}: pixel distance {p.pixel_distance:.4f}, feature distance {p.feature_distance:.4f}"
+          f"{'' if D is not None else ' (no full checkpoint beside it: pixels only)'}"
+          f"{', labels ' + str(p.labels) if p.labels else ''}, latent in {out.with_suffix('.pt')}", file=sys.stderr)
+    return out
+
 def generate(a:argparse.Namespace) -> Path:
     "Write what the parsed `msls-generate` arguments ask; returns the file written."
     from msls_nb.checkpoint import load_generator
     from msls_nb.slerp import sample_grid, latents, render_frames, latent_path
+    if a.project: return project_photo(a)
     _check_generate_args(a)
     G = load_generator(a.checkpoint, map_location=get_accelerator(a.device, amp='off').device)
     kind = a.output.suffix.lower()
