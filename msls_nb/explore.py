@@ -16,7 +16,7 @@ from .models import Generator, weights_init, calibrate_batchnorm
 from .files import download_from_s3, make_image_grid, to_numpy_image, save_png, save_gif
 from .checkpoint import save_slim_checkpoint, latest_checkpoint, load_generator
 from .slerp import latents, generate, slerp, latent_path, render_frames
-from .conditional import is_conditional, labels_tensor, one_hot_labels, class_counts
+from .conditional import is_conditional, labels_tensor, one_hot_labels, class_counts, conditional_networks
 
 # %% auto #0
 __all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'state_labels', 'render_grid', 'png_bytes',
@@ -279,11 +279,15 @@ def choose_checkpoint(checkpoint:str|Path|None=None, # named checkpoint (path or
 
 # %% ../nbs/09_explore.ipynb #b9e46d14
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16,
-                         seed:int=0) -> Path:
+                         seed:int=0,
+                         labels:dict|None=None) -> Path: # `{label: values}`: a conditional G, its classes drawn apart
     "Write a slim checkpoint of a DCGAN-initialised, BatchNorm-calibrated generator to `root`/`name`/; returns it."
-    cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed)
+    cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed, condition=list(labels) if labels else None)
     torch.manual_seed(seed)
-    G = calibrate_batchnorm(Generator.from_config(cfg).apply(weights_init), seed=seed)
+    G, _ = conditional_networks(Generator.from_config(cfg).apply(weights_init), None, labels)
+    for e in [e for m in G.modules() for e in getattr(m, 'gains', [])] if labels else []:
+        torch.nn.init.normal_(e.weight, 0, 0.5)   # each class its own look (a trained G learns them)
+    G = calibrate_batchnorm(G, seed=seed)
     path = ModelCheckpointConfig(name=name, root=str(root)).slim_checkpoint_path(0)
     return save_slim_checkpoint(path, 0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1))
 
