@@ -73,7 +73,7 @@ def _start(G, photo, D, feature_weight, n_candidates, n_starts, generator, targe
 def project(G:nn.Module, image,                 # a path, a PIL image or a tensor (see `photo_tensor`)
             D:nn.Module|None=None,               # the run's discriminator: its features make the perceptual term
             steps:int=200,                       # Adam steps
-            n_starts:int=8,                      # latents optimised together
+            n_starts:int=4,                      # latents optimised together (8 land no closer on the sample data)
             n_candidates:int=256,                # random latents the starts are the best of
             lr:float=0.05,
             feature_weight:float=1.0,            # weight of the feature term (with D)
