@@ -10,15 +10,16 @@ from pathlib import Path
 import torch
 from torch import nn
 from .config import TrainingConfig, ModelCheckpointConfig, UserError
-from .models import Generator, train_config_from_state_dict
+from .models import Generator, Discriminator, train_config_from_state_dict
+from .conditional import conditional_networks, ProjectionDiscriminator
 from .files import save_atomic, download_from_s3
 
 # %% auto #0
 __all__ = ['CHECKSUM_KEY', 'FORMAT_VERSION', 'RESUME_KEYS', 'RUN_FLAGS', 'unwrap', 'strip_prefixes', 'payload_checksum', 'seal',
            'check_seal', 'RunState', 'check_full_checkpoint', 'slim_checkpoint', 'save_slim_checkpoint',
            'get_checkpoint', 'inference_state_dict', 'restore_G_for_inference', 'load_optimizer_state', 'restore_model',
-           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'list_checkpoints',
-           'latest_checkpoint', 'prune_full_checkpoints']
+           'checkpoint_train_config', 'generator_from_checkpoint', 'load_generator', 'discriminator_from_checkpoint',
+           'list_checkpoints', 'latest_checkpoint', 'prune_full_checkpoints']
 
 # %% ../nbs/05_checkpoint.ipynb #e77041a3
 def unwrap(model:nn.Module) -> nn.Module:
@@ -88,6 +89,7 @@ class RunState:
     rng: list | None = None                        # every rank's random states (a checkpoint written mid-epoch)
     augment: dict | None = None                    # the adaptive augmentation's state (its probability)
     grad_scalers: dict | None = None               # the fp16 loss scalers' states, by network
+    labels: dict | None = None                     # a conditional run's label vocabulary, `{label: [values]}`
     LOOP_KEYS = ('rng', 'augment', 'grad_scalers')
 
     @property
@@ -110,6 +112,8 @@ class RunState:
                   global_step=self.global_step)
         if self.step: ck['step'] = self.step
         if G_ema is not None: ck['G_ema_state_dict'] = _state_dict(G_ema)
+        labels = getattr(unwrap(G), 'vocab', None) or self.labels
+        if labels: ck['labels'] = labels   # only conditional runs have the key: the others' checkpoints are as before
         loop = {k: getattr(self, k) for k in self.LOOP_KEYS if getattr(self, k) is not None}
         if loop: ck['loop_state'] = loop
         return seal(ck)
@@ -120,7 +124,7 @@ class RunState:
         step, losses = ckpt.get('step') or 0, ckpt.get('losses') or {'_G': [], '_D': []}
         return cls(epoch=ckpt['epoch'] - (1 if step else 0), step=step, losses=losses,
                    global_step=ckpt.get('global_step', len(losses.get('_G', []))),   # format 1: one loss per step
-                   img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'),
+                   img_list=list(ckpt.get('img_list') or []), noise=ckpt.get('noise'), labels=ckpt.get('labels'),
                    **{k: v for k, v in (ckpt.get('loop_state') or {}).items() if k in cls.LOOP_KEYS})
 
 # %% ../nbs/05_checkpoint.ipynb #0cd787bb
@@ -139,8 +143,9 @@ def check_full_checkpoint(ckpt, path):
 def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, dtype=torch.float16) -> dict:
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in _state_dict(G).items()}
+    labels = getattr(unwrap(G), 'vocab', None)   # a conditional G: its label vocabulary rebuilds it
     return seal(dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(),
-                     format_version=FORMAT_VERSION))
+                     format_version=FORMAT_VERSION, **({'labels': labels} if labels else {})))
 
 # %% ../nbs/05_checkpoint.ipynb #d24c2703
 def save_slim_checkpoint(path:str|Path, epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor) -> Path:
@@ -228,13 +233,26 @@ def checkpoint_train_config(ckpt:dict) -> TrainingConfig:
 # %% ../nbs/05_checkpoint.ipynb #4b06ccb2
 def generator_from_checkpoint(ckpt:dict, map_location='cpu') -> Generator:
     "The generator of a slim or full checkpoint dict, rebuilt from its own config, in eval mode."
-    G = Generator.from_config(checkpoint_train_config(ckpt)).to(map_location)
-    return restore_G_for_inference(ckpt, G)
+    cfg = checkpoint_train_config(ckpt)
+    if cfg.condition and not ckpt.get('labels'):
+        raise UserError(f"this checkpoint was trained with condition {cfg.condition} but holds no label vocabulary; "
+                        "use a checkpoint that training wrote")
+    G, _ = conditional_networks(Generator.from_config(cfg), None, ckpt.get('labels'))
+    return restore_G_for_inference(ckpt, G.to(map_location))
 
 # %% ../nbs/05_checkpoint.ipynb #0640b2fb
 def load_generator(path:str|Path, map_location='cpu') -> Generator:
     "Rebuild the generator of a slim or full checkpoint (local or s3://) from its own config, in eval mode."
     return generator_from_checkpoint(get_checkpoint(path, map_location=map_location), map_location)
+
+# %% ../nbs/05_checkpoint.ipynb #923de6b6
+def discriminator_from_checkpoint(ckpt:dict, map_location='cpu') -> nn.Module | None:
+    "The discriminator of a full checkpoint (conditional where it was), rebuilt from its own config, in eval mode; None for a slim one."
+    if 'D_state_dict' not in ckpt: return None
+    D = Discriminator.from_config(checkpoint_train_config(ckpt))
+    if ckpt.get('labels'): D = ProjectionDiscriminator(D, ckpt['labels'])
+    _load_state(D, ckpt['D_state_dict'], 'discriminator')
+    return D.to(map_location).eval()
 
 # %% ../nbs/05_checkpoint.ipynb #bfb2c6c0
 def list_checkpoints(run_dir:str|Path, slim:bool=False) -> dict[int, Path]:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMG_SIZES', 'LOSSES', 'AUGMENT_TRANSFORMS', 'D_NORMS', 'G_UPSAMPLES', 'DCGAN_NETWORKS', 'RECIPES', 'DEFAULT_RECIPE',
-           'AMP_MODES', 'TIMES_OF_DAY', 'RECIPE_KEYS', 'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'UserError',
+           'AMP_MODES', 'TIMES_OF_DAY', 'RECIPE_KEYS', 'LABELS', 'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'UserError',
            'ConfigError', 'did_you_mean', 'error_line', 'StrictConfig', 'parse_augment_policy', 'Section', 'Networks',
-           'Optimiser', 'DataSelection', 'Transforms', 'Speed', 'Recipe', 'TrainingConfig', 'in_sagemaker_job',
-           'default_root', 'ModelCheckpointConfig', 'auto_preset', 'make_train_config', 'str2bool', 'show_progress',
-           'warn_line', 'UserArgumentParser', 'default_cache_dir']
+           'Optimiser', 'DataSelection', 'Transforms', 'Speed', 'Recipe', 'Conditioning', 'TrainingConfig',
+           'in_sagemaker_job', 'default_root', 'ModelCheckpointConfig', 'auto_preset', 'make_train_config', 'str2bool',
+           'show_progress', 'warn_line', 'UserArgumentParser', 'default_cache_dir']
 
 # %% ../nbs/00_config.ipynb #ad681c53
 class UserError(ValueError):
@@ -325,11 +325,28 @@ class Recipe(Section):
 
 RECIPE_KEYS = tuple(k for k in RECIPES[DEFAULT_RECIPE] if not k.endswith('_scale'))   # the fields a recipe chooses
 
-# %% ../nbs/00_config.ipynb #ffdfcdae
-SECTIONS = (Networks, Optimiser, DataSelection, Transforms, Speed, Recipe)   # in the order of the fields
+# %% ../nbs/00_config.ipynb #5c4ce4af
+LABELS = ('city', 'time_of_day')   # the labels a run can be conditioned on (read by msls_nb.data.read_labels)
 
 @dataclass(frozen=True)
-class TrainingConfig(Recipe, Speed, Transforms, DataSelection, Optimiser, Networks):
+class Conditioning(Section):
+    "The labels G and D are conditioned on."
+    condition: list[str] | None = None    # label names, e.g. ["city", "time_of_day"]; None or []: unconditional
+
+    def _validate(self):
+        for name in self.condition or []:
+            if name not in LABELS:
+                self._fail('condition', f"names an unknown label {name!r}; {did_you_mean(name, LABELS)}"
+                                        f"use a list of {', '.join(LABELS)}, or null for an unconditional run")
+        if self.condition and len(set(self.condition)) != len(self.condition):
+            self._fail('condition', f'names a label twice: {self.condition}')
+        if self.condition == []: object.__setattr__(self, 'condition', None)   # [] and None: the same run
+
+# %% ../nbs/00_config.ipynb #ffdfcdae
+SECTIONS = (Networks, Optimiser, DataSelection, Transforms, Speed, Recipe, Conditioning)   # in the order of the fields
+
+@dataclass(frozen=True)
+class TrainingConfig(Conditioning, Recipe, Speed, Transforms, DataSelection, Optimiser, Networks):
     "Networks, optimiser, data and speed settings of a DCGAN run: the fields of `SECTIONS`, and the seed."
     seed: int = 0                         # seeds weights, fixed noise, shuffling and augmentation
     _where = 'train_params'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_data.ipynb #d2112dc9
 from __future__ import annotations
-import csv, functools, os, random, time, zipfile
+import csv, functools, hashlib, json, os, random, time, zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +14,16 @@ from .config import TrainingConfig, DataSelection, UserError, show_progress, war
 from .files import atomic_path
 from .config import default_cache_dir
 from .sample import sample_data_root
-from .cache import PackedCache, PackedImages, settings_key, CACHE_VERSION, stale_caches
+from .cache import PackedCache, PackedImages, settings_key, CACHE_VERSION, stale_caches, source_fingerprint
 from .pipeline import (margin_px, load_strip, BadFiles, augment_batch, batch_seed, epoch_order, default_workers,
                               prefetch, JpegImages, CachedImages, find_bad_files, find_odd_images, ODDITIES)
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection', 'select_images',
-           'select_for', 'CountTable', 'city_counts', 'resolve_data_root', 'extract_zip', 'extract', 'cache_settings',
-           'packed_cache', 'strip_loader', 'prepare_data', 'verify_cache', 'copy_fence', 'TrainData', 'open_packed',
-           'make_train_data', 'real_images']
+__all__ = ['IMAGE_SUFFIXES', 'SUBSETS', 'LABELS_FILE', 'iter_images', 'list_images', 'msls_units', 'read_flags', 'Selection',
+           'select_images', 'select_for', 'CountTable', 'city_counts', 'read_labels', 'label_vocabulary',
+           'encode_labels', 'label_counts', 'rare_classes', 'cached_labels', 'resolve_data_root', 'extract_zip',
+           'extract', 'cache_settings', 'packed_cache', 'strip_loader', 'prepare_data', 'verify_cache', 'copy_fence',
+           'TrainData', 'open_packed', 'make_train_data', 'real_images']
 
 # %% ../nbs/03b_data.ipynb #43344c0e
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.ppm', '.tif', '.tiff', '.webp')
@@ -184,6 +185,86 @@ def city_counts(root:str|Path) -> CountTable:
              for c in CountTable.columns[1:]}
     return CountTable(body + [dict(city='total', **total)])
 
+# %% ../nbs/03b_data.ipynb #9b6cdcf8
+def _city_of(root:Path, f:str) -> str:
+    if '/' not in f: raise UserError(f"condition 'city' needs every image in a folder named by its city, but {root / f} "
+                                     "is in none; use the MSLS layout <city>/<subset>/images/ or <city>/ folders")
+    return f.split('/', 1)[0]
+
+def _times_of_day(root:Path, files:list) -> list[str]:
+    "'day' or 'night' of each MSLS file, from the `night` column of its subset's postprocessed.csv."
+    flags, out = {}, []
+    for f in files:
+        parts = f.split('/')
+        if len(parts) < 4 or parts[2] != 'images':
+            raise UserError(f"condition 'time_of_day' needs the MSLS layout (<city>/<subset>/images/ beside "
+                            f"postprocessed.csv), but {root / f} is not in it; leave time_of_day out of condition")
+        folder = root / parts[0] / parts[1]
+        if folder not in flags: flags[folder] = read_flags(folder, 'postprocessed.csv', 'night')
+        csv_path, key = folder / 'postprocessed.csv', parts[-1].rsplit('.', 1)[0]
+        if flags[folder] is None:
+            raise UserError(f"condition 'time_of_day' needs the column 'night' of {csv_path}, which "
+                            f"{'lacks it' if csv_path.is_file() else 'does not exist'}; "
+                            "restore the MSLS CSVs or leave time_of_day out of condition")
+        if key not in flags[folder]:
+            raise UserError(f"{csv_path} has no row for image {key} (column 'night', needed by condition 'time_of_day'); "
+                            "restore the MSLS CSVs or leave time_of_day out of condition")
+        out.append('night' if flags[folder][key] else 'day')
+    return out
+
+def read_labels(root:str|Path, files:list, names:list) -> dict[str, list[str]]:
+    "`{label: [value of each file]}` for the label `names` (`city`, `time_of_day`) of relative `files` under `root`."
+    root = Path(root)
+    read = dict(city=lambda: [_city_of(root, f) for f in files], time_of_day=lambda: _times_of_day(root, files))
+    return {n: read[n]() for n in names or []}
+
+# %% ../nbs/03b_data.ipynb #8aedd2fb
+def label_vocabulary(labels:dict) -> dict[str, list[str]]:
+    "`{label: sorted values}` of `read_labels`' output."
+    return {n: sorted(set(v)) for n, v in labels.items()}
+
+def encode_labels(labels:dict, vocab:dict) -> np.ndarray:
+    "The class index of each value, as an int64 (N, number of labels) array in the order of `vocab`."
+    cols = []
+    for n, values in vocab.items():
+        index = {v: i for i, v in enumerate(values)}
+        unknown = sorted(set(labels[n]) - set(index))
+        if unknown: raise UserError(f"label {n} has values {unknown} that the run's vocabulary ({', '.join(values)}) "
+                                    "lacks; select the images the run started with, or start a new run")
+        cols.append(np.array([index[v] for v in labels[n]], dtype=np.int64))
+    return np.stack(cols, 1) if cols else np.zeros((0, 0), np.int64)
+
+def label_counts(labels:dict) -> dict[str, dict[str, int]]:
+    "`{label: {value: images}}`, in the order of the vocabulary."
+    return {n: {v: list(vals).count(v) for v in sorted(set(vals))} for n, vals in labels.items()}
+
+def rare_classes(counts:dict, share:float=0.25) -> list[str]:
+    "`label=value (n images)` of the classes with fewer than `share` of their label's mean count."
+    return [f'{n}={v} ({k} images)' for n, c in counts.items() for v, k in c.items()
+            if k < share * sum(c.values()) / len(c)]
+
+# %% ../nbs/03b_data.ipynb #8580a502
+LABELS_FILE = 'labels.json'
+
+def _labels_key(root:Path, files:list, names:list) -> str:
+    "A hash of the label names, the file list and the CSVs the labels are read from."
+    csvs = sorted({str(Path(*f.split('/')[:2]) / 'postprocessed.csv') for f in files if f.count('/') >= 3})
+    return settings_key(dict(names=list(names), files=hashlib.sha1('\n'.join(files).encode()).hexdigest(),
+                             csvs=source_fingerprint(root, csvs) if 'time_of_day' in names else None))
+
+def cached_labels(root:str|Path, files:list, names:list, folder:str|Path|None=None) -> dict[str, list[str]]:
+    "`read_labels`, kept in `folder/labels.json` (a packed cache's folder) and read from there while it is current."
+    root = Path(root)
+    if not names: return {}
+    key, path = _labels_key(root, files, names), Path(folder) / LABELS_FILE if folder else None
+    try: saved = json.loads(path.read_text()) if path else None
+    except (OSError, ValueError): saved = None
+    if isinstance(saved, dict) and saved.get('key') == key: return saved['labels']
+    labels = read_labels(root, files, names)
+    if path and path.parent.is_dir():
+        with atomic_path(path) as tmp: tmp.write_text(json.dumps(dict(key=key, labels=labels)))
+    return labels
+
 # %% ../nbs/03b_data.ipynb #59d52120
 def resolve_data_root(
     data_root:str|Path|None=None # MSLS train_val/ or any image folder; None: the SageMaker channel or the sample
@@ -287,6 +368,12 @@ def prepare_data(train_cfg:TrainingConfig, progress:bool|None=None, # None: on a
                                                 progress=show_progress(progress), verify=verify))
         info['odd'] = {k: sum(k in v for v in info['odd'].values()) for k in ODDITIES}
         if info['built']: _note_stale_caches(c, root)
+    if train_cfg.condition:
+        folder = packed_cache(train_cfg, root).folder if train_cfg.cache else None
+        info['labels'] = label_counts(cached_labels(root, sel.files, train_cfg.condition, folder))
+        rare = rare_classes(info['labels'])
+        if rare: warn_line(f"condition: rare classes, which G will draw badly: {', '.join(rare)}; "
+                           "select more of their images or leave them out (cities, exclude_cities)")
     return {**info, 'seconds': round(time.perf_counter() - t0, 3)}
 
 # %% ../nbs/03b_data.ipynb #cf76b553
@@ -312,8 +399,11 @@ class TrainData:
     "What the training loop iterates: this rank's augmented batches on the device."
     def __init__(self, train_cfg:TrainingConfig, accelerator, source, root:Path, rank:int=0, world_size:int=1,
                  cache:PackedCache|None=None, bad:dict|None=None,
-                 odd:dict|None=None): # {path: image_oddities} of the images trained on
+                 odd:dict|None=None,  # {path: image_oddities} of the images trained on
+                 labels:np.ndarray|None=None, # conditional runs: the (N, labels) classes of each image of `source`
+                 vocab:dict|None=None):       # and their vocabulary, `{label: values}`
         self.cfg, self.acc, self.source, self.root, self.odd = train_cfg, accelerator, source, root, odd or {}
+        self.labels, self.vocab = labels, vocab
         self.rank, self.world_size, self.cache = rank, world_size, cache
         self.workers = 0 if cache else (default_workers(world_size) if train_cfg.workers is None else train_cfg.workers)
         self._bad = BadFiles()
@@ -341,11 +431,13 @@ class TrainData:
         yield from ahead
 
     def batches(self, epoch:int, start_batch:int=0):
-        "This rank's float (B, nc, S, S) batches of `epoch` on the device, from batch `start_batch` on."
-        c = self.cfg
+        "This rank's float (B, nc, S, S) batches of `epoch` on the device, from batch `start_batch` on (conditional runs: `(images, labels)`)."
+        c, B = self.cfg, self.cfg.batch_size
+        if self.labels is not None: order = epoch_order(self.n_images, epoch, c.seed, self.rank, self.world_size)
         for b, x in self.uint8_batches(epoch, start_batch):
             x = augment_batch(x, c.img_size, c.flip, c.noise_std, batch_seed(c.seed, epoch, b, self.rank))
-            yield self.acc.in_memory_format(x)
+            if self.labels is None: yield self.acc.in_memory_format(x)
+            else: yield self.acc.in_memory_format(x), self.acc.to_device(torch.from_numpy(self.labels[order[b * B:(b + 1) * B]]))
 
     def describe(self) -> dict:
         "The data choices, for the run summary."
@@ -354,7 +446,9 @@ class TrainData:
                     cache=str(self.cache.folder) if self.cache else None, workers=self.workers,
                     pin_memory=self.acc.pin_memory, bad_files=len(self.bad_files),
                     missing=sum(r.startswith(gone) for r in self._bad.reasons.values()),
-                    **{k: sum(k in v for v in self.odd.values()) for k in ODDITIES})
+                    **{k: sum(k in v for v in self.odd.values()) for k in ODDITIES},
+                    **({'labels': {n: dict(zip(v, np.bincount(self.labels[:, i], minlength=len(v)).tolist()))
+                                   for i, (n, v) in enumerate(self.vocab.items())}} if self.vocab else {}))
 
 # %% ../nbs/03b_data.ipynb #2299a7c6
 def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world_size:int) -> TrainData:
@@ -367,7 +461,17 @@ def _jpeg_data(train_cfg:TrainingConfig, accelerator, root:Path, rank:int, world
                         f"(first: {next(iter(bad.items()))}); check the data root")
     readable = [f for f in files if os.path.join(root, f) not in bad]
     odd = find_odd_images(root, readable, **geometry)
-    return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad, odd=odd)
+    labels, vocab = _encoded_labels(c, root, readable)
+    return TrainData(c, accelerator, JpegImages(root, readable, **geometry), root, rank, world_size, bad=bad, odd=odd,
+                     labels=labels, vocab=vocab)
+
+def _encoded_labels(train_cfg:TrainingConfig, root:Path, files:list, folder=None, rows=None) -> tuple:
+    "(classes of each image, vocabulary) of a conditional run (of `files[rows]`, where given); (None, None) otherwise."
+    if not train_cfg.condition: return None, None
+    labels = cached_labels(root, files, train_cfg.condition, folder)
+    vocab = label_vocabulary(labels)
+    y = encode_labels(labels, vocab)
+    return (y if rows is None else y[rows]), vocab
 
 def open_packed(train_cfg:TrainingConfig, root:Path, build:bool=False) -> PackedImages | None:
     "The packed rows a config reads; None without `cache`, or while its cache is unbuilt or unsound (`build`: build it)."
@@ -391,7 +495,8 @@ def make_train_data(train_cfg:TrainingConfig, accelerator, rank:int=0, world_siz
                                         f"(first: {next(iter(packed.bad.items()))}); check the data root")
     bad = {os.path.join(root, f): r for f, r in packed.bad.items()}
     odd = {os.path.join(root, f): v for f, v in packed.odd.items()}
-    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, bad, odd)
+    labels, vocab = _encoded_labels(train_cfg, root, packed.files, cache.folder, packed.rows)
+    return TrainData(train_cfg, accelerator, CachedImages(packed), root, rank, world_size, cache, bad, odd, labels, vocab)
 
 # %% ../nbs/03b_data.ipynb #a575f74c
 def real_images(train_cfg:TrainingConfig, n:int, seed:int=0) -> torch.Tensor:

@@ -294,7 +294,14 @@ def run_report(result,                        # the `TrainingResult` of `start_o
                 real_vs_fake=real_vs_fake_figure(real_images(result.train_cfg, n_images, seed=seed), fake,
                                                  path=figures / 'real_vs_fake.png'),
                 progress=show_animation(progress_animation(result.img_list, videos)) if result.img_list else None,
-                slerp=Image(data=strip_png.read_bytes(), format='png'), slerp_gif=gif)
+                slerp=Image(data=strip_png.read_bytes(), format='png'), slerp_gif=gif,
+                conditions=_conditions_image(model_cfg, result.epoch))
+
+def _conditions_image(model_cfg, epoch:int):
+    "A conditional run's figure of every condition for the same latents (`figures/conditions_epoch_<N>.png`), or None."
+    from IPython.display import Image
+    path = model_cfg.figures_dir / f'conditions_epoch_{epoch}.png'
+    return Image(data=path.read_bytes(), format='png') if path.is_file() else None
 
 # %% ../nbs/08a_evaluate.ipynb #621102ac
 def _attached(name:str, path:Path) -> tuple[str, dict]:
@@ -311,7 +318,8 @@ def save_report_notebook(result,     # the `TrainingResult` the report is about
     figures, epoch = model_cfg.figures_dir, result.epoch
     parts = [('Losses', figures / 'losses.png'), ('Real and generated images', figures / 'real_vs_fake.png'),
              ('Training progress (one frame per saved epoch)', model_cfg.videos_dir / 'progress.gif'),
-             ("A SLERP walk through the final generator's latent space", figures / f'slerp_epoch_{epoch}.png')]
+             ("A SLERP walk through the final generator's latent space", figures / f'slerp_epoch_{epoch}.png'),
+             ('One latent per column, one condition per row', figures / f'conditions_epoch_{epoch}.png')]   # conditional runs
     cells = [nbformat.v4.new_markdown_cell(f'# Run {model_cfg.name}, epoch {epoch}\n\n{summary}')]
     for title, path in parts:
         if not path.is_file(): continue

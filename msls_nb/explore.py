@@ -16,10 +16,11 @@ from .models import Generator, weights_init, calibrate_batchnorm
 from .files import download_from_s3, make_image_grid, to_numpy_image, save_png, save_gif
 from .checkpoint import save_slim_checkpoint, latest_checkpoint, load_generator
 from .slerp import latents, generate, slerp, latent_path, render_frames
+from .conditional import is_conditional, labels_tensor, one_hot_labels, class_counts, conditional_networks
 
 # %% auto #0
-__all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'render_grid', 'png_bytes', 'render_png',
-           'LatentExplorer', 'find_checkpoint', 'user_path', 'choose_checkpoint', 'untrained_checkpoint',
+__all__ = ['principal_directions', 'dim_directions', 'ExplorerState', 'state_latents', 'state_labels', 'render_grid', 'png_bytes',
+           'render_png', 'LatentExplorer', 'find_checkpoint', 'user_path', 'choose_checkpoint', 'untrained_checkpoint',
            'train_tiny_generator', 'open_run_generator']
 
 # %% ../nbs/09_explore.ipynb #45ca88d3
@@ -32,7 +33,8 @@ def principal_directions(G:nn.Module,  # a DCGAN `Generator` (its `main[:3]` is 
     "Unit latent directions (k, nz) along the top principal components of G's first feature map (GANSpace)."
     k = min(k, G.nz, n - 1)
     z = latents(n, G.nz, seed)
-    feats = generate(G.main[:3], z.view(n, G.nz, 1, 1), batch_size=256).flatten(1)
+    first = G.main[:1] if is_conditional(G) else G.main[:3]   # (a conditional BatchNorm needs labels: the convolution's map)
+    feats = generate(first, z.view(n, G.nz, 1, 1), batch_size=256).flatten(1)
     feats = feats - feats.mean(0)
     evals, U = torch.linalg.eigh((feats @ feats.T).double())            # ascending: U's last columns are the top PCs
     W = U[:, -k:].flip(1).T @ z.double()                                 # regression of z on the PCA coordinates
@@ -54,19 +56,38 @@ class ExplorerState:
     t: float = 0.0                         # position on the SLERP path from A to B
     offsets: tuple = field(default=())     # steps along each latent direction
     grid: int = 1                          # the picture is grid x grid images
+    labels: tuple = field(default=())      # a conditional G: `((label, value or None), ...)`; None: each value in turn
+    night: float | None = None             # a G conditioned on day/night time of day: 0 day ... 1 night (wins over labels)
+    latent_a: tuple | None = None          # keyframe A's latent itself (a projected photo), instead of its seed
 
 # %% ../nbs/09_explore.ipynb #2165261f
 def state_latents(state:ExplorerState, nz:int, directions:torch.Tensor|None=None) -> torch.Tensor:
     "The (grid², nz) latents a state shows."
     n = state.grid ** 2
-    z = slerp(state.t, latents(n, nz, state.seed_a), latents(n, nz, state.seed_b))
+    a = latents(n, nz, state.seed_a) if state.latent_a is None else torch.tensor(state.latent_a).expand(n, nz)
+    z = slerp(state.t, a, latents(n, nz, state.seed_b))
     if any(state.offsets): z = z + torch.tensor(state.offsets, dtype=z.dtype) @ directions[:len(state.offsets)]
     return z
+
+# %% ../nbs/09_explore.ipynb #dc9d3518
+def state_labels(state:ExplorerState, G:nn.Module) -> torch.Tensor | None:
+    "The (grid², all classes) class weights a state gives a conditional G; None for an unconditional one."
+    if not is_conditional(G): return None
+    n, asked = state.grid ** 2, {k: v for k, v in state.labels if v is not None}
+    w = one_hot_labels(G.vocab, labels_tensor(G.vocab, asked, n))
+    if state.night is not None and 'time_of_day' in G.vocab:
+        start = sum(class_counts(G.vocab)[:list(G.vocab).index('time_of_day')])
+        values = G.vocab['time_of_day']
+        w[:, start:start + len(values)] = 0
+        for v, share in (('day', 1 - state.night), ('night', state.night)):
+            if v in values: w[:, start + values.index(v)] = share
+    return w
 
 # %% ../nbs/09_explore.ipynb #5cd79fff
 def render_grid(G:nn.Module, state:ExplorerState, directions:torch.Tensor|None=None) -> torch.Tensor:
     "The uint8 (C, H, W) grid a state shows."
-    return make_image_grid(generate(G, state_latents(state, G.nz, directions)), nrow=state.grid)
+    return make_image_grid(generate(G, state_latents(state, G.nz, directions), labels=state_labels(state, G)),
+                           nrow=state.grid)
 
 # %% ../nbs/09_explore.ipynb #a7e3d150
 def png_bytes(image) -> bytes:
@@ -116,18 +137,35 @@ class LatentExplorer:
         self.offsets = [W.FloatSlider(0.0, min=-3, max=3, step=0.1, description=name, **slider) for name in names]
         self.grid = W.Dropdown(options=[('1 image', 1), ('2 × 2', 2), ('3 × 3', 3), ('4 × 4', 4)], value=grid,
                                description='grid', layout=short)
+        self.conditions, self.night = self._condition_widgets(W, slider, short)
+        self.photo = W.FileUpload(accept='image/*', multiple=False, description='photo as A')
         self.save_png_button = W.Button(description='save PNG', icon='image')
         self.save_gif_button = W.Button(description='save GIF', icon='film')
         self.status = W.Label()
         self.image = W.Image(format='png', width=display_px)
         self.t.add_class('msls-t'); self.image.add_class('msls-image')
         controls = W.VBox([W.HBox([self.seed_a, self.new_a]), W.HBox([self.seed_b, self.new_b]), self.t, *self.offsets,
-                           self.grid, W.HBox([self.save_png_button, self.save_gif_button]), self.status])
+                           *self.conditions.values(), *([self.night] if self.night else []), self.grid,
+                           self.photo, W.HBox([self.save_png_button, self.save_gif_button]), self.status])
         self.widget = W.HBox([controls, self.image])
+
+    def _condition_widgets(self, W, slider:dict, short) -> tuple:
+        "A conditional G: a dropdown per label (each in turn, or one value) and, for day/night, a day ↔ night slider."
+        vocab = getattr(self.G, 'vocab', None) or {}
+        slide = 'time_of_day' in vocab and set(vocab['time_of_day']) <= {'day', 'night'}
+        drops = {k: W.Dropdown(options=[('each in turn', None)] + [(v, v) for v in vals], value=None,
+                               description=k.replace('_', ' '), layout=W.Layout(width='260px'))
+                 for k, vals in vocab.items() if not (slide and k == 'time_of_day')}
+        for k, w in drops.items(): w.add_class(f'msls-label-{k}')
+        night = W.FloatSlider(0.0, min=0, max=1, step=0.05, description='day ↔ night', **slider) if slide else None
+        if night: night.add_class('msls-night')
+        return drops, night
 
     def _connect(self):
         "Every change of state renders the picture again; the buttons draw new seeds and save files."
-        for w in [self.seed_a, self.seed_b, self.t, self.grid, *self.offsets]: w.observe(self.refresh, names='value')
+        for w in [self.seed_a, self.seed_b, self.t, self.grid, *self.offsets, *self.conditions.values(),
+                  *([self.night] if self.night else [])]: w.observe(self.refresh, names='value')
+        self.photo.observe(self._photo_uploaded, names='value')
         self.new_a.on_click(lambda _: setattr(self.seed_a, 'value', self._rng.randrange(2**31)))
         self.new_b.on_click(lambda _: setattr(self.seed_b, 'value', self._rng.randrange(2**31)))
         self.save_png_button.on_click(lambda _: self.save_png())
@@ -137,7 +175,31 @@ class LatentExplorer:
     def state(self) -> ExplorerState:
         "The state the widgets hold now."
         return ExplorerState(self.seed_a.value, self.seed_b.value, self.t.value, tuple(s.value for s in self.offsets),
-                             self.grid.value)
+                             self.grid.value, tuple((k, w.value) for k, w in self.conditions.items()),
+                             self.night.value if self.night else None, getattr(self, 'latent_a', None))
+
+    def start_from_photo(self, image, D:nn.Module|None=None, steps:int=200) -> object:
+        "Project a photo (path, PIL image or tensor; see `msls_nb.project`) and make its latent keyframe A; returns the projection."
+        from msls_nb.project import project
+        self.status.value = 'projecting the photo...'
+        p = project(self.G, image, D, steps=steps)
+        self.latent_a = tuple(p.latent.tolist())
+        for k, v in (p.labels or {}).items():
+            if k in self.conditions: self.conditions[k].value = v
+        if self.night is not None and p.labels: self.night.value = float(p.labels.get('time_of_day') == 'night')
+        self.t.value = 0.0
+        self.refresh()
+        self.status.value = f"keyframe A: the photo (pixel distance {p.pixel_distance:.3f}, {p.seconds:.1f} s)"
+        return p
+
+    def _photo_uploaded(self, change):
+        "The photo upload: its image becomes keyframe A."
+        import io
+        from PIL import Image
+        files = change['new']
+        if not files: return
+        f = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
+        self.start_from_photo(Image.open(io.BytesIO(bytes(f['content']))).convert('RGB'))
 
     def refresh(self, change=None):
         "Render the current state into the image widget."
@@ -148,7 +210,8 @@ class LatentExplorer:
 
     def _name(self, s:ExplorerState) -> str:
         moved = '_' + '_'.join(f'{o:+.1f}' for o in s.offsets) if any(s.offsets) else ''
-        return f'A{s.seed_a}_B{s.seed_b}_g{s.grid}{moved}'
+        labels = ''.join(f'_{v}' for _, v in s.labels if v is not None) + (f'_night{s.night:.2f}' if s.night else '')
+        return f"A{'photo' if s.latent_a is not None else s.seed_a}_B{s.seed_b}_g{s.grid}{moved}{labels}"
 
     def save_png(self) -> Path:
         "Write the picture as it is now to `out_dir`; returns the path."
@@ -160,9 +223,11 @@ class LatentExplorer:
     def save_gif(self) -> Path:
         "Write a looping A → B → A GIF with the current offsets to `out_dir`; returns the path."
         s = self.state
-        at = lambda t: ExplorerState(s.seed_a, s.seed_b, t, s.offsets, s.grid)
+        at = lambda t: ExplorerState(s.seed_a, s.seed_b, t, s.offsets, s.grid, latent_a=s.latent_a)
         ends = torch.stack([state_latents(at(t), self.nz, self.directions) for t in (0.0, 1.0)])
-        frames = render_frames(self.G, latent_path(ends, self.n_frames, loop=True), nrow=s.grid)
+        path = latent_path(ends, self.n_frames, loop=True)
+        y = state_labels(s, self.G)
+        frames = render_frames(self.G, path, nrow=s.grid, label_frames=None if y is None else y.expand(len(path), *y.shape))
         path = save_gif(frames, self.out_dir / f'{self._name(s)}.gif', fps=self.fps)
         self.status.value = f"saved {path}"
         return path
@@ -214,11 +279,15 @@ def choose_checkpoint(checkpoint:str|Path|None=None, # named checkpoint (path or
 
 # %% ../nbs/09_explore.ipynb #b9e46d14
 def untrained_checkpoint(root:str|Path, name:str='untrained', img_size:int=32, nz:int=32, ngf:int=16,
-                         seed:int=0) -> Path:
+                         seed:int=0,
+                         labels:dict|None=None) -> Path: # `{label: values}`: a conditional G, its classes drawn apart
     "Write a slim checkpoint of a DCGAN-initialised, BatchNorm-calibrated generator to `root`/`name`/; returns it."
-    cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed)
+    cfg = make_train_config(img_size=img_size, nz=nz, ngf=ngf, seed=seed, condition=list(labels) if labels else None)
     torch.manual_seed(seed)
-    G = calibrate_batchnorm(Generator.from_config(cfg).apply(weights_init), seed=seed)
+    G, _ = conditional_networks(Generator.from_config(cfg).apply(weights_init), None, labels)
+    for e in [e for m in G.modules() for e in getattr(m, 'gains', [])] if labels else []:
+        torch.nn.init.normal_(e.weight, 0, 0.5)   # each class its own look (a trained G learns them)
+    G = calibrate_batchnorm(G, seed=seed)
     path = ModelCheckpointConfig(name=name, root=str(root)).slim_checkpoint_path(0)
     return save_slim_checkpoint(path, 0, G, cfg, latents(64, nz, seed).view(64, nz, 1, 1))
 

@@ -27,6 +27,7 @@ def graph_blockers(gan:GAN, acc:Accelerator,
     if is_distributed(): why.append('DDP runs several processes')
     if gan.r1_gamma > 0: why.append('the lazy R1 penalty changes the step every r1_every steps')
     if gan.augment is not None and gan.augment.adaptive: why.append('the adaptive augmentation decides in Python')
+    if gan.vocab: why.append("a conditional run's labels are not part of the captured step")
     return why
 
 # %% ../nbs/05c_graphs.ipynb #8b2e9453

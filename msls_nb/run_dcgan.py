@@ -16,9 +16,9 @@ from .device import get_accelerator
 from .files import StorageError, save_png, save_gif, save_mp4
 
 # %% auto #0
-__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'generate', 'generate_main',
-           'data_parser', 'data_command', 'data_main', 'explore_parser', 'explore_notebook', 'explore_command',
-           'explore_main']
+__all__ = ['run_command', 'build_parser', 'train', 'main', 'generate_parser', 'default_output', 'project_photo', 'generate',
+           'generate_main', 'data_parser', 'data_command', 'data_main', 'explore_parser', 'explore_notebook',
+           'explore_command', 'explore_main']
 
 # %% ../nbs/10_cli.ipynb #a63e904b
 def _warn_in_one_line(prog:str):
@@ -119,38 +119,78 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--fps', type=float, default=12.5, help='animation frames per second (default 12.5)')
     p.add_argument('--nrow', type=int, default=None, help='images per grid row (default: a near-square grid)')
     p.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps or hpu (default auto)')
+    p.add_argument('--city', default=None, help="a conditional generator: the city to draw (default: each in turn)")
+    p.add_argument('--time-of-day', dest='time_of_day', default=None,
+                   help="a conditional generator: day or night (default: each in turn)")
+    p.add_argument('--project', default=None, metavar='PHOTO',
+                   help="find the latent (and labels) closest to a photo: writes the photo beside its reconstruction (.png) "
+                        "and the latent (.pt); the run's discriminator adds its features where a full checkpoint is at hand")
+    p.add_argument('--steps', type=int, default=200, help='--project: optimisation steps (default 200)')
     return p
 
 # %% ../nbs/10_cli.ipynb #0274e822
 def default_output(checkpoint:str, # a local path or s3://.../<run>/<file>.pt
                    suffix:str,     # '.png' (a grid) or '.gif' (an animation)
-                   seed:int) -> Path:
+                   seed:int,
+                   labels:dict|None=None) -> Path: # the labels asked for, named in the file (`..._seed0_tokyo_night.png`)
     "Where `msls-generate` writes without `-o`: the checkpoint's run folder (for s3://, `runs/<run>`), never the working folder."
     from msls_nb.config import default_root
     ckpt = Path(checkpoint.removeprefix('s3://'))
     run = Path(default_root()) / ckpt.parent.name if checkpoint.startswith('s3://') else ckpt.parent
     kind = ('figures', 'generated') if suffix == '.png' else ('videos', 'slerp')
-    return run / kind[0] / f'{kind[1]}_{ckpt.stem}_seed{seed}{suffix}'
+    tag = ''.join(f'_{v}' for v in (labels or {}).values() if v is not None)
+    return run / kind[0] / f'{kind[1]}_{ckpt.stem}_seed{seed}{tag}{suffix}'
 
 def _check_generate_args(a):
     for k in ('count', 'fps', 'nrow', 'frames'):
         v = getattr(a, k)
         if v is not None and v <= 0: raise UserError(f"--{k} must be positive, got {v}")
     if a.keyframes < 2: raise UserError(f"--keyframes must be at least 2, got {a.keyframes}")
-    a.output = Path(a.output) if a.output else default_output(a.checkpoint, '.gif' if a.frames else '.png', a.seed)
+    a.labels = {k: getattr(a, k) for k in ('city', 'time_of_day') if getattr(a, k, None) is not None}
+    a.output = Path(a.output) if a.output else default_output(a.checkpoint, '.gif' if a.frames else '.png', a.seed, a.labels)
     if a.output.suffix.lower() not in ('.png', '.gif', '.mp4'):
         raise UserError(f"--output {a.output} must end in .png (a grid), .gif or .mp4 (an animation)")
+
+def _full_checkpoint_beside(path:str) -> str | None:
+    "The full checkpoint `checkpoint_<N>.pt` beside a local `slim_checkpoint_<N>.pt` (or `path` itself), if it is there."
+    p = Path(path)
+    full = p.with_name(p.name.removeprefix('slim_')) if p.name.startswith('slim_') else p
+    return str(full) if not path.startswith('s3://') and full.is_file() else None
+
+def project_photo(a:argparse.Namespace) -> Path:
+    "`msls-generate CHECKPOINT --project PHOTO`: write the photo beside its reconstruction, and the latent; returns the PNG."
+    from msls_nb.checkpoint import get_checkpoint, generator_from_checkpoint, discriminator_from_checkpoint
+    from msls_nb.project import project, photo_tensor
+    from msls_nb.files import make_image_grid, save_atomic
+    import torch
+    device = get_accelerator(a.device, amp='off').device
+    photo = Path(a.project)
+    if not photo.is_file(): raise UserError(f"photo {photo} does not exist; pass the path of an image file to --project")
+    G = generator_from_checkpoint(get_checkpoint(a.checkpoint, map_location=device), device)
+    full = _full_checkpoint_beside(a.checkpoint)
+    D = discriminator_from_checkpoint(get_checkpoint(full, map_location=device), device) if full else None
+    photo_tensor(photo, G.img_size, G.nc)   # an unreadable photo: one line before any work
+    p = project(G, photo, D, steps=a.steps, seed=a.seed)
+    out = Path(a.output) if a.output else default_output(a.checkpoint, '.png', a.seed).with_name(f'projected_{photo.stem}.png')
+    save_png(make_image_grid(torch.stack([p.photo, p.image]), nrow=2), out)
+    save_atomic(dict(latent=p.latent, labels=p.labels, pixel_distance=p.pixel_distance,
+                     feature_distance=p.feature_distance, photo=str(photo), checkpoint=str(a.checkpoint)), out.with_suffix('.pt'))
+    print(f"projected {photo.name}: pixel distance {p.pixel_distance:.4f}, feature distance {p.feature_distance:.4f}"
+          f"{'' if D is not None else ' (no full checkpoint beside it: pixels only)'}"
+          f"{', labels ' + str(p.labels) if p.labels else ''}, latent in {out.with_suffix('.pt')}", file=sys.stderr)
+    return out
 
 def generate(a:argparse.Namespace) -> Path:
     "Write what the parsed `msls-generate` arguments ask; returns the file written."
     from msls_nb.checkpoint import load_generator
     from msls_nb.slerp import sample_grid, latents, render_frames, latent_path
+    if a.project: return project_photo(a)
     _check_generate_args(a)
     G = load_generator(a.checkpoint, map_location=get_accelerator(a.device, amp='off').device)
     kind = a.output.suffix.lower()
-    if kind == '.png': return save_png(sample_grid(G, a.count, a.seed, a.nrow), a.output)
+    if kind == '.png': return save_png(sample_grid(G, a.count, a.seed, a.nrow, labels=a.labels), a.output)
     keyframes = latents(a.keyframes * a.count, G.nz, a.seed).view(a.keyframes, a.count, G.nz)
-    frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow)
+    frames = render_frames(G, latent_path(keyframes, a.frames or 24, loop=a.loop), nrow=a.nrow, labels=a.labels)
     if kind == '.gif': return save_gif(frames, a.output, fps=a.fps)
     out = save_mp4(frames, a.output, fps=a.fps)
     if out is None:

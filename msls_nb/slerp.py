@@ -10,10 +10,12 @@ import torch
 from torch import nn
 from .config import ModelCheckpointConfig, UserError
 from .files import make_image_grid, save_gif, save_mp4
+from .conditional import is_conditional, labels_tensor, all_conditions, one_hot_labels
 
 # %% auto #0
-__all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'slerp', 'slerp_noise_vect', 'latent_path', 'render_frames',
-           'slerp_strip', 'sequence_gif_path', 'gen_img_sequence_array']
+__all__ = ['latents', 'grid_cols', 'generate', 'sample_grid', 'condition_grid', 'slerp', 'slerp_noise_vect', 'latent_path',
+           'render_frames', 'slerp_strip', 'sequence_gif_path', 'gen_img_sequence_array', 'condition_path',
+           'condition_gif']
 
 # %% ../nbs/07_slerp.ipynb #c320d8a5
 def latents(n:int,      # how many latent vectors
@@ -30,15 +32,34 @@ def grid_cols(n:int) -> int:
 
 # %% ../nbs/07_slerp.ipynb #62adb648
 @torch.inference_mode()
-def generate(G:nn.Module, z:torch.Tensor, batch_size:int=64) -> torch.Tensor:
+def generate(G:nn.Module, z:torch.Tensor, batch_size:int=64,
+             labels:dict|torch.Tensor|None=None # a conditional G: `{'city': 'tokyo', 'time_of_day': 'night'}` (labels left out take turns), or classes
+            ) -> torch.Tensor:
     "Images (N, C, H, W) in [-1, 1], on the CPU, of latents (N, nz[, 1, 1]), `batch_size` at a time on G's device."
     device = next(G.parameters()).device
-    return torch.cat([G(zb.to(device)).float().cpu() for zb in z.split(batch_size)])
+    if not is_conditional(G):
+        if labels is not None and (torch.is_tensor(labels) or labels):
+            raise UserError(f"this generator was trained without labels; leave out {', '.join(labels) if isinstance(labels, dict) else 'labels'}")
+        return torch.cat([G(zb.to(device)).float().cpu() for zb in z.split(batch_size)])
+    y = labels if torch.is_tensor(labels) else labels_tensor(G.vocab, labels or {}, len(z))
+    return torch.cat([G(zb.to(device), yb.to(device)).float().cpu() for zb, yb in zip(z.split(batch_size), y.split(batch_size))])
 
 # %% ../nbs/07_slerp.ipynb #3498d4c9
-def sample_grid(G:nn.Module, n:int=16, seed:int=0, nrow:int|None=None) -> torch.Tensor:
+def sample_grid(G:nn.Module, n:int=16, seed:int=0, nrow:int|None=None,
+                labels:dict|None=None   # a conditional G: the labels asked for (see `generate`)
+               ) -> torch.Tensor:
     "A uint8 (C, H, W) grid of `n` samples of G for `seed` (`nrow` per row; default near-square)."
-    return make_image_grid(generate(G, latents(n, G.nz, seed)), nrow=nrow or grid_cols(n))
+    return make_image_grid(generate(G, latents(n, G.nz, seed), labels=labels), nrow=nrow or grid_cols(n))
+
+# %% ../nbs/07_slerp.ipynb #48c529b9
+def condition_grid(G:nn.Module, z:torch.Tensor,   # (n, nz[, 1, 1]) latents: the columns
+                   conditions:list|None=None      # `[{label: value}, ...]`: the rows; None: every combination
+                  ) -> torch.Tensor:
+    "A uint8 grid of a conditional G: one row per condition, the same latents `z` in every row."
+    conditions = all_conditions(G.vocab) if conditions is None else conditions
+    zs = z.repeat(len(conditions), *[1] * (z.dim() - 1))
+    y = torch.cat([labels_tensor(G.vocab, c, len(z)) for c in conditions])
+    return make_image_grid(generate(G, zs, labels=y), nrow=len(z))
 
 # %% ../nbs/07_slerp.ipynb #31549c1b
 def slerp(t,                  # a number, or a tensor with one value per row
@@ -88,13 +109,17 @@ def latent_path(keyframes,            # (K, B, nz[, 1, 1]) tensor or a list of K
 # %% ../nbs/07_slerp.ipynb #7de9470e
 def render_frames(G:nn.Module, frames:torch.Tensor, # (F, B, nz[, 1, 1]) latents, e.g. from `latent_path`
                   nrow:int|None=None,               # images per grid row; default near-square
-                  batch_size:int=64                 # images per generator call (whole frames, at least one)
+                  batch_size:int=64,                # images per generator call (whole frames, at least one)
+                  labels:dict|None=None,            # a conditional G: the labels of every frame (see `generate`)
+                  label_frames:torch.Tensor|None=None # or (F, B, labels or all classes) labels per frame (a walk between conditions)
                  ) -> list[torch.Tensor]:
     "One uint8 (C, H, W) grid per frame of a latent path."
-    B = frames.shape[1]
-    grids = []
-    for chunk in frames.split(max(1, batch_size // B)):
-        images = generate(G, chunk.flatten(0, 1), batch_size=len(chunk) * B)
+    B, grids, k = frames.shape[1], [], max(1, batch_size // frames.shape[1])
+    if is_conditional(G) and label_frames is None:
+        label_frames = labels_tensor(G.vocab, labels or {}, B).expand(len(frames), -1, -1)
+    for f, chunk in enumerate(frames.split(k)):
+        y = None if label_frames is None else label_frames[f * k:f * k + len(chunk)].flatten(0, 1)
+        images = generate(G, chunk.flatten(0, 1), batch_size=len(chunk) * B, labels=y if y is not None else labels)
         grids += [make_image_grid(x, nrow=nrow or grid_cols(B)) for x in images.view(len(chunk), B, *images.shape[1:])]
     return grids
 
@@ -139,3 +164,21 @@ def gen_img_sequence_array(model_cfg:ModelCheckpointConfig, # the run: the GIF g
     gif = save_gif(frames, sequence_gif_path(model_cfg, epoch, seed, name), fps=fps)
     if mp4: save_mp4(frames, gif.with_suffix('.mp4'), fps=fps)
     return gif
+
+# %% ../nbs/07_slerp.ipynb #df8426fa
+def condition_path(G:nn.Module, conditions:list,   # `[{label: value}, ...]`: at least two, e.g. day then night
+                   B:int, n_frames:int=10, loop:bool=False) -> torch.Tensor:
+    "(F, B, all classes) label weights that move linearly through `conditions`, `n_frames` per step (for `render_frames`)."
+    if len(conditions) < 2: raise UserError(f"a walk between conditions needs at least 2, got {len(conditions)}")
+    keys = torch.stack([one_hot_labels(G.vocab, labels_tensor(G.vocab, c, B)) for c in conditions])
+    starts, ends = (keys, keys.roll(-1, 0)) if loop else (keys[:-1], keys[1:])
+    t = (torch.arange(n_frames) / n_frames).view(1, n_frames, 1, 1)
+    path = (starts[:, None] * (1 - t) + ends[:, None] * t).flatten(0, 1)
+    return path if loop else torch.cat([path, keys[-1:]])
+
+def condition_gif(G:nn.Module, z:torch.Tensor, conditions:list, path:str|Path, n_frames:int=10, loop:bool=True,
+                  fps:float=12.5, nrow:int|None=None) -> Path:
+    "Write a GIF of the latents `z` held still while the condition moves through `conditions`; returns its path."
+    labels = condition_path(G, conditions, len(z), n_frames, loop)
+    frames = render_frames(G, z.unsqueeze(0).expand(len(labels), *z.shape), nrow=nrow, label_frames=labels)
+    return save_gif(frames, path, fps=fps)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, UserError, make_train_config,
-                            auto_preset, in_sagemaker_job, RECIPE_KEYS)
+from .config import (TrainingConfig, ModelCheckpointConfig, Networks, Optimiser, Conditioning, UserError,
+                            make_train_config, auto_preset, in_sagemaker_job, RECIPE_KEYS)
 from .device import detect_kind, elastic_round
 from .checkpoint import get_checkpoint, check_full_checkpoint, checkpoint_train_config, list_checkpoints
 from .monitor import log
@@ -124,8 +124,8 @@ def continue_recipe(train_cfg:TrainingConfig, ckpt:dict) -> TrainingConfig:
     return train_cfg.replace(**theirs)
 
 # %% ../nbs/05d_start.ipynb #072444b3
-MUST_MATCH = tuple(k for k in (*Networks.keys(), *Optimiser.keys())   # what the saved weights and AdamW moments are right for
-                   if k not in RECIPE_KEYS)                      # (the networks' options come with the recipe: `continue_recipe`)
+MUST_MATCH = tuple(k for k in (*Networks.keys(), *Optimiser.keys(), *Conditioning.keys())   # what the saved weights and
+                   if k not in RECIPE_KEYS)   # AdamW moments are right for (the networks' options come with the recipe: `continue_recipe`)
 
 def check_resumable(ckpt:dict, cfg:TrainingConfig, path):
     "Refuse a checkpoint that cannot resume, or was trained with other networks or optimiser settings (listing them)."

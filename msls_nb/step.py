@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 import copy
-from .config import TrainingConfig, error_line
+from .config import TrainingConfig, UserError, error_line
 from .device import Accelerator, images_per_step, wrap_ddp
 from .models import Generator, Discriminator, weights_init
 from .augment import AdaptiveAugment
+from .conditional import conditional_networks, random_labels
 from .checkpoint import RunState, restore_model, unwrap
 from .monitor import log
 
@@ -91,6 +92,7 @@ class GAN:
     step: int = 0                             # training steps since the run began
     graphed: object = None                    # a `msls_nb.graphs.GraphedStep` that replays the whole step, or None
     scalers: dict | None = None               # fp16: a GradScaler for D's loss ('D') and one for G's ('G'), else None
+    vocab: dict | None = None                 # a conditional run's label vocabulary (its steps take labels), else None
 
     @property
     def G_sample(self) -> torch.nn.Module:
@@ -116,18 +118,22 @@ def build_gan(cfg:TrainingConfig, acc:Accelerator, ckpt:dict|None=None, batch_im
               state:RunState|None=None   # the run's state where the caller has it already (else read from `ckpt`)
              ) -> GAN:
     "G, D, their optimisers and the recipe's parts on `acc`'s device: DCGAN init for a new run, restored from `ckpt`."
+    if state is None: state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
+    vocab = state.labels if cfg.condition else None
+    if cfg.condition and not vocab:
+        raise UserError(f"condition {cfg.condition} needs the run's label vocabulary (RunState.labels, from the data)")
     G, D = Generator.from_config(cfg).apply(weights_init), Discriminator.from_config(cfg).apply(weights_init)
+    G, D = conditional_networks(G, D, vocab)   # (unchanged without a vocabulary)
     G, D = acc.prepare(G), acc.prepare(D)
     args = dict(betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-    args['capturable'] = acc.kind == 'cuda' and acc.try_cuda_graphs(cfg.cuda_graphs)
+    args['capturable'] = acc.kind == 'cuda' and acc.try_cuda_graphs(cfg.cuda_graphs) and not vocab
     G_optim = acc.optimizer(G.parameters(), lr=cfg.lr_g, **args)
     D_optim = acc.optimizer(D.parameters(), lr=cfg.lr_d, **args)
-    if state is None: state = RunState.from_checkpoint(ckpt) if ckpt is not None else RunState()
     parts = _recipe_parts(cfg, G, batch_images or images_per_step(cfg.batch_size), state)
     if ckpt is not None: restore_model(ckpt, G, D, G_optim, D_optim, parts['G_ema'])
     parts['scalers'] = grad_scalers(acc, state.grad_scalers)
     Gc, Dc = _compile(G, cfg.compile), _compile(D, cfg.compile)
-    gan = GAN(wrap_ddp(Gc, acc), wrap_ddp(Dc, acc), Dc, G_optim, D_optim, cfg.compile, **parts)
+    gan = GAN(wrap_ddp(Gc, acc), wrap_ddp(Dc, acc), Dc, G_optim, D_optim, cfg.compile, **parts, vocab=vocab)
     if cfg.compile and not compiled_steps_work(gan, cfg, acc):
         return build_gan(cfg.replace(compile=False), acc, ckpt, batch_images, state)
     return gan
@@ -158,26 +164,29 @@ def _metrics(gan:GAN, loss_D, loss_G, out_real, out_fake, out_G, r1) -> dict[str
     if gan.augment is not None and gan.augment.adaptive: m['augment_p'] = gan.augment.p.float()
     return m
 
-def train_step(gan:GAN, real:torch.Tensor, acc:Accelerator, beta:float|torch.Tensor=0.0) -> dict:
+def train_step(gan:GAN, real:torch.Tensor, acc:Accelerator, beta:float|torch.Tensor=0.0,
+               labels:torch.Tensor|None=None) -> dict:   # a conditional run: the (B, labels) classes of `real`
     "The work of `dcgan_step` (all of it on the device, so a CUDA graph can capture it) but the step count."
     z = torch.randn(real.shape[0], unwrap(gan.G).nz, 1, 1, device=acc.device)
+    fake_labels = random_labels(gan.vocab, real.shape[0], acc.device) if labels is not None else None
+    given = lambda y: () if y is None else (y,)   # unconditional networks take no labels
     scale_D, scale_G = (gan.scalers or {}).get('D'), (gan.scalers or {}).get('G')
     aug = gan.augment or (lambda x: x)
     use_r1 = gan.r1_gamma > 0 and gan.step % gan.r1_every == 0
     if use_r1: real = real.detach().requires_grad_(True)
     # (1) Update D: maximize log(D(x)) + log(1 - D(G(z))) (or the hinge loss), on what the augmentation shows it
     with acc.autocast():
-        fake = gan.G(z)
+        fake = gan.G(z, *given(fake_labels))
         seen_real, seen_fake = _augment_pair(gan, real, fake.detach())
-        out_real = gan.D(seen_real).float()
-        out_fake = gan.D(seen_fake).float()
+        out_real = gan.D(seen_real, *given(labels)).float()
+        out_fake = gan.D(seen_fake, *given(fake_labels)).float()
     loss_D = d_loss(gan.loss, out_real, out_fake)
     r1 = r1_penalty(out_real, real, gan.r1_gamma * gan.r1_every, loss_scale(scale_D, acc)) if use_r1 else None
     _backward_step(loss_D if r1 is None else loss_D + r1, gan.D_optim, acc, scale_D)
     if gan.augment is not None: gan.augment.update(out_real)
     # (2) Update G: maximize log(D(G(z))), with D frozen (the G step needs D's input gradients only)
     gan.D_plain.requires_grad_(False)
-    with acc.autocast(): out_G = gan.D_plain(aug(fake)).float()
+    with acc.autocast(): out_G = gan.D_plain(aug(fake), *given(fake_labels)).float()
     loss_G = g_loss(gan.loss, out_G)
     _backward_step(loss_G, gan.G_optim, acc, scale_G)
     gan.D_plain.requires_grad_(True)
@@ -189,10 +198,14 @@ def step_ema_beta(gan:GAN) -> float:
     "The EMA's decay for the GAN's next step."
     return ema_beta(gan.step * gan.batch_images, gan.batch_images, gan.ema_kimg, gan.ema_rampup)
 
-def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator) -> dict[str, torch.Tensor]:
+def dcgan_step(gan:GAN, real:torch.Tensor, acc:Accelerator,
+               labels:torch.Tensor|None=None   # a conditional run: the (B, labels) classes of `real`
+              ) -> dict[str, torch.Tensor]:
     "One D step and one G step on a real batch, as the recipe says; returns the metrics by name, as device tensors."
+    if (labels is None) != (gan.vocab is None):
+        raise UserError('a conditional run steps on (images, labels), an unconditional one on images alone')
     if gan.graphed is not None: return gan.graphed(real)      # the same step, replayed as one CUDA graph
-    metrics = train_step(gan, real, acc, step_ema_beta(gan) if gan.G_ema is not None else 0.0)
+    metrics = train_step(gan, real, acc, step_ema_beta(gan) if gan.G_ema is not None else 0.0, labels)
     gan.step += 1
     return metrics
 
@@ -221,7 +234,8 @@ def compiled_steps_work(gan:GAN, cfg:TrainingConfig, acc:Accelerator, n:int=2) -
     restore = snapshot(gan, acc)
     try:
         real = synthetic_batch(cfg, acc)
-        for _ in range(n): dcgan_step(gan, real, acc)
+        labels = random_labels(gan.vocab, len(real), acc.device) if gan.vocab else None
+        for _ in range(n): dcgan_step(gan, real, acc, labels)
         return True
     except Exception as e:
         log(f'warning: torch.compile failed on this model and device '

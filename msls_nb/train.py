@@ -22,11 +22,12 @@ from .monitor import (log, MetricLog, TrainingInterrupted, StopSignal, make_prof
                             NonFiniteLossError)
 from .step import GAN, build_gan, dcgan_step
 from .graphs import use_cuda_graphs
+from .conditional import is_conditional, all_conditions, labels_tensor
 
 # %% auto #0
-__all__ = ['Run', 'claim_run_folder', 'plan_end_epoch', 'fixed_noise', 'open_data', 'check_can_start', 'open_run', 'run_summary',
-           'epoch_seed', 'train_epoch', 'render_fixed_noise', 'save_checkpoints', 'complete_saved_epoch',
-           'TrainingResult', 'finish', 'start_or_resume_training_run']
+__all__ = ['Run', 'claim_run_folder', 'plan_end_epoch', 'fixed_noise', 'run_labels', 'open_data', 'check_can_start', 'open_run',
+           'run_summary', 'epoch_seed', 'train_epoch', 'render_fixed_noise', 'render_conditions', 'save_checkpoints',
+           'complete_saved_epoch', 'TrainingResult', 'finish', 'start_or_resume_training_run']
 
 # %% ../nbs/06_train.ipynb #89fe3fa8
 @dataclass
@@ -115,6 +116,13 @@ def _no_full_batch(n_images:int, cfg:TrainingConfig) -> UserError:
     return UserError(f"{n_images} images make no full batch of {cfg.batch_size} on {world_size()} process(es); "
                      "lower batch_size or select more images")
 
+def run_labels(state:RunState, data:TrainData, path=None) -> dict:
+    "A conditional run's label vocabulary: its data's, which must be the one a resumed run was trained with."
+    if state.labels is not None and state.labels != data.vocab:
+        raise UserError(f"{path} was trained with the labels {state.labels}, but the selected images have {data.vocab}; "
+                        "select the images the run was trained on to resume, or start a new run name")
+    return data.vocab
+
 def open_data(cfg:TrainingConfig, acc:Accelerator) -> TrainData:
     "This rank's training data; the packed cache is prepared once per node first."
     if local_rank() == 0: prepare_data(cfg)   # the packed cache lives on each node's local disk
@@ -143,6 +151,7 @@ def open_run(train_cfg:TrainingConfig, model_cfg:ModelCheckpointConfig, n_epoch:
              else RunState(noise=fixed_noise(train_cfg.nz, train_cfg.seed)))
     end = plan_end_epoch(model_cfg, state, n_epoch, end_epoch)
     data = open_data(train_cfg, acc)
+    if train_cfg.condition: state.labels = run_labels(state, data, path)
     acc.manual_seed(train_cfg.seed)
     gan = build_gan(train_cfg, acc, ckpt, state=state)   # the state read once, above
     if acc.try_cuda_graphs(train_cfg.cuda_graphs):   # by default on CUDA; a default that cannot graph says so quietly
@@ -182,8 +191,9 @@ def train_epoch(run:Run, epoch:int, mlog:MetricLog, stop:StopSignal, on_step=lam
     if st.step and rng is not None and len(rng) == world_size():
         run.acc.set_rng_state(rng[rank()])   # continue mid-epoch exactly
     start, st.step = st.step, 0
-    for i, real in enumerate(run.data.batches(epoch, start), start=start + 1):
-        metrics = dcgan_step(run.gan, real, run.acc)
+    for i, batch in enumerate(run.data.batches(epoch, start), start=start + 1):
+        real, labels = batch if isinstance(batch, tuple) else (batch, None)   # a conditional run's: (images, labels)
+        metrics = dcgan_step(run.gan, real, run.acc, labels)
         st.global_step += 1
         mlog.add(metrics, epoch, i, st.global_step)
         if st.global_step % run.model_cfg.log_frequency == 0: mlog.flush(run.end_epoch, n)
@@ -201,6 +211,16 @@ def render_fixed_noise(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator) -
     with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (noise.to(acc.device),))
     return make_image_grid(fake)
 
+# %% ../nbs/06_train.ipynb #6e423032
+def render_conditions(G:torch.nn.Module, noise:torch.Tensor, acc:Accelerator, n:int=8) -> torch.Tensor:
+    "A conditional run's uint8 grid: a row per condition, the first `n` fixed latents in each (the same street in every row)."
+    G, conditions = unwrap(G), all_conditions(unwrap(G).vocab)
+    z = noise[:n].to(acc.device)
+    zs, y = z.repeat(len(conditions), 1, 1, 1), torch.cat([labels_tensor(G.vocab, c, len(z), acc.device) for c in conditions])
+    state = {**dict(G.named_parameters()), **{k: v.clone() for k, v in G.named_buffers()}}   # statistics untouched
+    with torch.no_grad(), acc.autocast(): fake = torch.func.functional_call(G, state, (zs, y))
+    return make_image_grid(fake, nrow=len(z))
+
 # %% ../nbs/06_train.ipynb #195d0021
 def _share_batchnorm_statistics(gan:GAN):
     "Under DDP every rank keeps rank 0's BatchNorm statistics, as saved."
@@ -217,6 +237,8 @@ def _write_checkpoints(run:Run, partial:bool) -> Path:
                            mc.checkpoint_path(st.file_epoch))
         if partial: return path
         save_png(st.img_list[-1], mc.figures_dir / f'samples_epoch_{st.epoch}.png')
+        if is_conditional(g.G_sample):
+            save_png(render_conditions(g.G_sample, st.noise, run.acc), mc.figures_dir / f'conditions_epoch_{st.epoch}.png')
         save_slim_checkpoint(mc.slim_checkpoint_path(st.epoch), st.epoch, g.G_sample, run.train_cfg, st.noise)
     except StorageError as e:
         newest = path or run.checkpoint

@@ -154,3 +154,29 @@ def test_missing_checkpoint_is_a_message_on_the_page(user, serve):
             assert page.locator('img.msls-image').count() == 0
         finally:
             browser.close()
+
+def test_conditional_generator_has_label_dropdowns_and_a_day_night_slider(user, serve):
+    "A conditional checkpoint: a city dropdown and a day ↔ night slider beside the latent sliders, each changing the picture."
+    subprocess.run([sys.executable, '-c', 'from msls_nb.explore import untrained_checkpoint; '
+                    f'untrained_checkpoint({str(user / "runs")!r}, "cond", '
+                    'labels=dict(city=["oslo", "tokyo"], time_of_day=["day", "night"]))'],
+                   check=True, timeout=60, env={**os.environ, 'PYTHONPATH': str(user)})
+    url = serve(MSLS_EXPLORE + ['runs/cond/slim_checkpoint_0.pt'])
+    with playwright.sync_playwright() as p:
+        browser, page = open_page(p, url)
+        try:
+            image = page.locator('img.msls-image')
+            image.wait_for(state='visible', timeout=90_000)
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=30_000)
+            assert page.locator('.jp-OutputArea-output pre:has-text("Traceback")').count() == 0
+            city, night = page.locator('.msls-label-city select'), page.locator('.msls-night')
+            assert [t.replace('\xa0', ' ') for t in city.locator('option').all_inner_texts()] == ['each in turn', 'oslo', 'tokyo']
+            src = image.get_attribute('src')
+            city.select_option(label='tokyo')
+            wait_for(lambda: image.get_attribute('src') != src, 30, 'a new picture for the city asked')
+            src = image.get_attribute('src')
+            drag_right(page, night.locator('.noUi-handle'), 200)
+            assert float(night.locator('.widget-readout').inner_text()) > 0.3
+            wait_for(lambda: image.get_attribute('src') != src, 30, 'a new picture towards night')
+        finally:
+            browser.close()

@@ -30,3 +30,20 @@ def test_errors_are_one_line_exit_2(checkpoint, tmp_path):
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and msg in lines[0], (args, r.returncode, r.stderr)
     assert list(tmp_path.iterdir()) == []
+
+def test_conditional_labels(tmp_path):
+    "A conditional checkpoint: --city/--time-of-day pick the condition; an unknown one is one line listing the known, exit 2."
+    import torch
+    from msls_nb.config import TrainingConfig
+    from msls_nb.models import Generator
+    from msls_nb.conditional import conditional_networks
+    from msls_nb.checkpoint import save_slim_checkpoint
+    G, _ = conditional_networks(Generator(nz=16, ngf=8, img_size=32), None, dict(city=['oslo', 'tokyo'], time_of_day=['day', 'night']))
+    ckpt = save_slim_checkpoint(tmp_path / 'c' / 'slim_checkpoint_1.pt', 1, G,
+                                TrainingConfig(img_size=32, nz=16, ngf=8, ndf=8, condition=['city', 'time_of_day']), torch.zeros(4, 16, 1, 1))
+    r = msls_generate(ckpt, '-o', tmp_path / 'n.png', '--count', 4, '--city', 'tokyo', '--time-of-day', 'night', '--device', 'cpu')
+    assert r.returncode == 0 and iio.imread(tmp_path / 'n.png').shape == (2 * 34 + 2, 2 * 34 + 2, 3), r.stderr
+    r = msls_generate(ckpt, '-o', tmp_path / 'x.png', '--time-of-day', 'dusk', '--device', 'cpu')
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "unknown time_of_day 'dusk'" in lines[0] and 'day, night' in lines[0], r.stderr
+    assert not (tmp_path / 'x.png').exists()
