@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from torch import nn
-from .config import TrainingConfig, ModelCheckpointConfig, UserError
+from .config import TrainingConfig, ModelCheckpointConfig, UserError, DCGAN_NETWORKS
 from .models import Generator, Discriminator, train_config_from_state_dict
 from .conditional import conditional_networks, ProjectionDiscriminator
 from .files import save_atomic, download_from_s3
@@ -76,6 +76,11 @@ FORMAT_VERSION = 2   # 2: global_step, G_ema_state_dict and loop_state
 
 def _state_dict(module:nn.Module) -> dict: return unwrap(module).state_dict()
 
+def _as_built(train_cfg:TrainingConfig, *nets) -> dict:
+    "`train_cfg` as a dict, with the network options the networks were actually built with (a checkpoint rebuilds them)."
+    built = {k: v for net in nets for k, v in getattr(unwrap(net), 'network_fields', {}).items() if k in DCGAN_NETWORKS}
+    return {**train_cfg.to_dict(), **built}
+
 @dataclass
 class RunState:
     "Where a run stands and what it has produced; the one writer and reader of full checkpoints."
@@ -108,7 +113,7 @@ class RunState:
         ck = dict(epoch=self.file_epoch, G_state_dict=_state_dict(G), D_state_dict=_state_dict(D),
                   G_optim=G_optim.state_dict(), D_optim=D_optim.state_dict(), losses=self.losses,
                   img_list=self.img_list, noise=None if self.noise is None else self.noise.cpu(),
-                  train_cfg=train_cfg.to_dict(), model_cfg=model_cfg.to_dict(), format_version=FORMAT_VERSION,
+                  train_cfg=_as_built(train_cfg, G, D), model_cfg=model_cfg.to_dict(), format_version=FORMAT_VERSION,
                   global_step=self.global_step)
         if self.step: ck['step'] = self.step
         if G_ema is not None: ck['G_ema_state_dict'] = _state_dict(G_ema)
@@ -144,7 +149,7 @@ def slim_checkpoint(epoch:int, G, train_cfg:TrainingConfig, noise:torch.Tensor, 
     "The generator alone (floating weights in `dtype`), enough to rebuild and sample it."
     sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in _state_dict(G).items()}
     labels = getattr(unwrap(G), 'vocab', None)   # a conditional G: its label vocabulary rebuilds it
-    return seal(dict(epoch=epoch, G_state_dict=sd, train_cfg=train_cfg.to_dict(), noise=noise.cpu(),
+    return seal(dict(epoch=epoch, G_state_dict=sd, train_cfg=_as_built(train_cfg, G), noise=noise.cpu(),
                      format_version=FORMAT_VERSION, **({'labels': labels} if labels else {})))
 
 # %% ../nbs/05_checkpoint.ipynb #d24c2703
