@@ -63,9 +63,13 @@ def time_steps(step, n_warmup, n_steps, acc) -> float:
     sync(acc)
     return (time.perf_counter() - t) / n_steps
 
+def classic_networks(cfg) -> tuple:
+    "DCGAN's G and D at the sizes of `cfg`, whatever networks its recipe chooses: the anchors' networks never move."
+    return Generator(cfg.nz, cfg.ngf, cfg.nc, cfg.img_size), Discriminator(cfg.ndf, cfg.nc, cfg.img_size)
+
 def classic_step_fn(cfg, acc, real):
     "The classic DCGAN loop of the original package: eager fp32, two D backward passes, .item() per metric."
-    G, D = Generator(cfg).to(acc.device), Discriminator(cfg).to(acc.device)
+    G, D = (net.to(acc.device) for net in classic_networks(cfg))
     G.apply(weights_init); D.apply(weights_init)
     oG = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=False)
     oD = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=False)
@@ -96,8 +100,7 @@ def tuned_step_fn(cfg, acc, real, bf16=None):
     that has it (`bf16`: None asks the device; msls_nb's own `amp` is never read), channels_last, fused AdamW, no host
     syncs. It still runs the classic algorithm: both D losses in one backward, D's weight gradients in the G step."""
     cl, bf16 = torch.channels_last, device_has_bf16(acc) if bf16 is None else bf16
-    G = Generator(cfg).to(acc.device, memory_format=cl).apply(weights_init)
-    D = Discriminator(cfg).to(acc.device, memory_format=cl).apply(weights_init)
+    G, D = (net.to(acc.device, memory_format=cl).apply(weights_init) for net in classic_networks(cfg))
     opt = lambda m: torch.optim.AdamW(m.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=acc.kind in ('cuda', 'cpu'))
     oG, oD, real = opt(G), opt(D), real.to(acc.device).contiguous(memory_format=cl)
     amp = lambda: torch.autocast(acc.kind, dtype=torch.bfloat16) if bf16 else nullcontext()

@@ -26,3 +26,10 @@ def test_the_hand_tuned_loop_autocasts_bf16_whatever_msls_nb_uses(amp):
     assert (step.amp, conv_dtypes(step)) == ('off', {torch.float32})
     # by default it asks the device, never msls_nb's amp
     assert bench.tuned_step_fn(cfg, acc, real).amp == ('bf16' if bench.device_has_bf16(acc) else 'off')
+
+def test_the_anchors_train_dcgan_networks_whatever_the_default_recipe_builds():
+    cfg = make_train_config(preset='cpu-32', ngf=8, ndf=8, nz=16, batch_size=4, g_upsample='nearest-conv', d_mbstd=4)
+    acc, real = get_accelerator('cpu', amp='off'), torch.rand(4, 3, 32, 32) * 2 - 1
+    G, D = bench.tuned_step_fn(cfg, acc, real).nets
+    assert (G.g_upsample, D.d_norm, D.d_mbstd) == ('transposed', 'batch', 0)
+    assert [type(m) for m in G.main] == [type(m) for m in bench.Generator(16, 8, 3, 32).main]
