@@ -143,7 +143,7 @@ RECIPES = {   # a value for every field the recipe chooses (RECIPE_KEYS), and th
                       **DCGAN_NETWORKS),
     'diverse':   dict(augment='translation', augment_p=1.0, ada_target=0.0, ada_kimg=10.0, ema_kimg=10.0,
                       ema_rampup=0.05, loss='bce', r1_gamma=0.0, r1_every=16, lr_g_scale=5.0, lr_d_scale=1.0,
-                      d_norm='batch', d_mbstd=4, g_upsample='nearest-conv'),
+                      d_norm='batch', d_mbstd=0, g_upsample='nearest-conv'),
 }
 DEFAULT_RECIPE = 'diverse'
 AMP_MODES = ('auto', 'off', 'bf16', 'fp16')
